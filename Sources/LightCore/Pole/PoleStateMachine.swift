@@ -1,0 +1,433 @@
+/// The decisions of one pole: given its profile, the clock and what happened, what light level.
+///
+/// The same machine runs on the pole (`lichtweg-pole`), in the simulator and in the control
+/// plane's preview. It does no I/O and never reads a clock: every event comes with the instant
+/// it happened, and the machine answers with actions (set a level, publish a notice, report,
+/// arm a timer). Its level is always recomputed from the profile, the clock and the remembered
+/// presence, so a late timer, a lost event or a restart cannot leave it in a wrong state for long.
+///
+/// The level at night is the highest of the scheduled base level, the pole's own presence boost
+/// and a neighbour's boost, and never below the minimum of the lighting class in force. By day the
+/// lamp is dark unless an operator overrides it. Without a profile, or with a clock it cannot
+/// trust, the pole lights at the failsafe level.
+public struct PoleStateMachine: Sendable {
+    // MARK: - State
+
+    /// The mode the pole is in; reported to the control plane.
+    public enum State: Hashable, Sendable, CustomStringConvertible {
+        /// No usable profile, the pole is not in it, or the clock is not trusted: failsafe level.
+        case failsafe(FailsafeReason)
+        /// The schedule has the lamp dark.
+        case day
+        /// Night, nobody near: the scheduled base level.
+        case base
+        /// Night, a road user was seen here or at a neighbour: raised level, held.
+        case boosted
+        /// Night, a sensor is faulty and nobody else's presence is held: the sensor-fault floor.
+        case degraded
+        /// An operator's override is in force.
+        case overridden
+
+        public var description: String {
+            switch self {
+            case let .failsafe(reason): "failsafe(\(reason.rawValue))"
+            case .day: "day"
+            case .base: "base"
+            case .boosted: "boosted"
+            case .degraded: "degraded"
+            case .overridden: "overridden"
+            }
+        }
+
+        /// A stable name for reports.
+        public var name: String {
+            if case .failsafe = self { return "failsafe" }
+            return description
+        }
+    }
+
+    public enum FailsafeReason: String, Hashable, Sendable {
+        case noProfile, poleNotInProfile, clockUntrusted
+    }
+
+    /// Instants before this are taken as an unset clock (a board without RTC boots in 1970).
+    public static let earliestPlausibleTime = Instant(secondsSinceEpoch: 1_704_067_200)  // 2024-01-01Z
+
+    public let poleID: String
+    public private(set) var profile: Profile?
+    public private(set) var plan: NightPlan?
+    public private(set) var state: State = .failsafe(.noProfile)
+    public private(set) var faults: Set<PoleFault> = []
+    public private(set) var override: ManualOverride?
+    /// Accepted presence detections (rising edges) since start, all sensors; telemetry reports
+    /// differences of this counter.
+    public private(set) var detections = 0
+    /// The output the lamp follows.
+    public private(set) var output: LevelRamp
+    public private(set) var energy = EnergyMeter()
+
+    private var clockTrusted = true
+    private var started = false
+    private var poleIndex: Int?
+    private var sensors: [String: SensorTrack] = [:]
+    private var hardwareFailures: [String: String] = [:]
+    private var localHoldUntil = Instant.distantPast
+    private var neighbourHoldUntil = Instant.distantPast
+    private var travel = TravelEstimator()
+    private var armedTimer: Instant?
+    private var fallbackLuminaire: Luminaire
+    private let failsafeWithoutProfile: DimLevel
+
+    private struct SensorTrack: Hashable, Sendable {
+        var config: Sensor
+        var debouncer: SensorDebouncer
+        /// Since when the sensor has been (accepted) active.
+        var activeSince: Instant?
+        var stuck = false
+    }
+
+    /// - Parameters:
+    ///   - failsafeLevel: the level before any profile is known (the profile's own failsafe level
+    ///     applies once one is in force).
+    ///   - luminaire: the pole's rating for energy accounting before a profile names it.
+    public init(poleID: String, profile: Profile?, failsafeLevel: DimLevel = .full,
+                luminaire: Luminaire = Luminaire(power: 0, standby: 0)) {
+        self.poleID = poleID
+        self.failsafeWithoutProfile = failsafeLevel
+        self.fallbackLuminaire = luminaire
+        self.output = .steady(.off, since: .distantPast)
+        self.profile = profile
+    }
+
+    // MARK: - Events
+
+    /// Handles one event at `now` and returns what the pole must do.
+    public mutating func handle(_ event: PoleEvent, at now: Instant) -> [PoleAction] {
+        var actions: [PoleAction] = []
+        switch event {
+        case let .start(activeSensors):
+            started = true
+            output = .steady(output.level(at: now), since: now)
+            installProfile(profile, at: now)
+            for id in activeSensors where sensors[id] != nil {
+                sensors[id]!.debouncer = SensorDebouncer(window: sensors[id]!.debouncer.window, active: true, since: now)
+                sensors[id]!.activeSince = now
+            }
+            if let safety = profile?.safety, safety.presenceOnStart, clockIsUsable(now),
+               let plan = currentPlan(at: now), let presence = plan.presence, plan.isNight(at: now) {
+                // Whoever was near when the power came back must not stand in the dark.
+                localHoldUntil = now + presence.holdSeconds
+            }
+        case let .presenceEdge(sensorID, active):
+            guard var track = sensors[sensorID] else { break }
+            if let accepted = track.debouncer.edge(active: active, at: now) {
+                sensors[sensorID] = track
+                actions += accept(sensor: sensorID, active: accepted, at: now)
+            } else {
+                sensors[sensorID] = track
+            }
+        case let .neighbourDetection(notice):
+            receive(notice, at: now)
+        case .timer:
+            armedTimer = nil
+            for id in sensors.keys.sorted() {
+                if let accepted = sensors[id]!.debouncer.settle(at: now) {
+                    actions += accept(sensor: id, active: accepted, at: now)
+                }
+            }
+        case let .profileChanged(newProfile):
+            meter(to: now)
+            installProfile(newProfile, at: now)
+        case let .override(newOverride):
+            override = newOverride
+        case let .clockJump(seconds):
+            shift(by: seconds)
+        case let .clockTrusted(trusted):
+            clockTrusted = trusted
+        case let .sensorFailure(sensorID, reason):
+            if let reason { hardwareFailures[sensorID] = reason } else { hardwareFailures[sensorID] = nil }
+        }
+        guard started else { return actions }
+        actions += reconcile(at: now)
+        return actions
+    }
+
+    // MARK: - Derived values
+
+    /// The level the lamp is commanded to (the target of the present ramp).
+    public var level: DimLevel { output.to }
+
+    /// The lamp's output at `now`, mid-ramp included.
+    public func outputLevel(at now: Instant) -> DimLevel { output.level(at: now) }
+
+    /// Watt-hours used up to `now`.
+    public func energyWattHours(at now: Instant) -> Double {
+        var meter = energy
+        meter.advance(to: now, output: output, luminaire: luminaire)
+        return meter.wattHours
+    }
+
+    /// The present status, as reported.
+    public func status() -> PoleStatus {
+        PoleStatus(state: state, level: level, profileVersion: profile?.version, program: plan?.programName,
+                   faults: faults)
+    }
+
+    private var luminaire: Luminaire {
+        if let profile, let index = poleIndex, let l = profile.route.luminaire(of: profile.route.poles[index]) {
+            return l
+        }
+        return fallbackLuminaire
+    }
+
+    // MARK: - Profile
+
+    private mutating func installProfile(_ newProfile: Profile?, at now: Instant) {
+        profile = newProfile
+        plan = nil
+        poleIndex = newProfile?.route.index(ofPole: poleID)
+        guard let newProfile, let index = poleIndex else {
+            sensors = [:]
+            return
+        }
+        fallbackLuminaire = newProfile.route.luminaire(of: newProfile.route.poles[index]) ?? fallbackLuminaire
+        var tracks: [String: SensorTrack] = [:]
+        for sensor in newProfile.route.poles[index].sensors {
+            // A sensor that was already known keeps its line state across a profile change.
+            if var old = sensors[sensor.id] {
+                old.config = sensor
+                tracks[sensor.id] = old
+            } else {
+                tracks[sensor.id] = SensorTrack(config: sensor,
+                                                debouncer: SensorDebouncer(window: newProfile.safety.debounceSeconds))
+            }
+        }
+        sensors = tracks
+    }
+
+    private mutating func currentPlan(at now: Instant) -> NightPlan? {
+        guard let profile else { return nil }
+        if let plan, plan.windowStart <= now, now < plan.windowEnd { return plan }
+        plan = NightPlan.make(for: profile, containing: now)
+        return plan
+    }
+
+    // MARK: - Presence
+
+    private mutating func accept(sensor id: String, active: Bool, at now: Instant) -> [PoleAction] {
+        guard var track = sensors[id] else { return [] }
+        var actions: [PoleAction] = []
+        if active {
+            track.activeSince = now
+            detections += 1
+        } else {
+            track.activeSince = nil
+            if track.stuck {
+                // Back to normal: it released, so it is not stuck any more.
+                track.stuck = false
+            }
+        }
+        sensors[id] = track
+        guard !track.stuck, clockIsUsable(now), let plan = currentPlan(at: now), let presence = plan.presence,
+              plan.isNight(at: now)
+        else { return actions }
+        // The hold runs from the last moment the road user was seen: a rising edge and a falling
+        // edge both restart it.
+        localHoldUntil = max(localHoldUntil, now + presence.holdSeconds)
+        if active, let profile, let index = poleIndex {
+            let chainage = profile.route.poles[index].chainage
+            let estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
+                                                 poleChainage: chainage, at: now)
+            let notice = DetectionNotice(pole: poleID, direction: estimate?.direction, speed: estimate?.speed, at: now)
+            actions.append(.publishDetection(notice))
+        }
+        return actions
+    }
+
+    private mutating func receive(_ notice: DetectionNotice, at now: Instant) {
+        guard notice.pole != poleID, clockIsUsable(now), let profile, let me = poleIndex,
+              let them = profile.route.index(ofPole: notice.pole),
+              let plan = currentPlan(at: now), let presence = plan.presence, plan.isNight(at: now)
+        else { return }
+        // Use the detection's own time when it is plausible, so network latency does not shorten
+        // the hold; a notice from the future (clock skew) counts from now.
+        let seen = min(notice.at, now)
+        let myChainage = profile.route.poles[me].chainage
+        let theirChainage = profile.route.poles[them].chainage
+        travel.noteNeighbour(chainage: theirChainage, at: seen)
+        guard now - seen <= presence.holdSeconds else { return }  // stale: the user has long passed
+
+        let distance = abs(myChainage - theirChainage)
+        let offset = me - them  // poles, positive towards higher chainage
+        let aheadOffset: Int
+        if let direction = notice.direction {
+            aheadOffset = direction == .increasing ? offset : -offset
+        } else {
+            aheadOffset = abs(offset)  // direction unknown: light both ways as if ahead
+        }
+        var travelSeconds = 0.0
+        if aheadOffset > 0 {
+            var reach = presence.polesAhead
+            if let speed = notice.speed, speed > 0, notice.direction != nil {
+                // Light at least `lookAheadSeconds` of travel ahead: more poles for a faster user.
+                let metres = speed * presence.lookAheadSeconds
+                let step = notice.direction == .increasing ? 1 : -1
+                var count = 0
+                var i = them + step
+                while i >= 0 && i < profile.route.poles.count
+                    && abs(profile.route.poles[i].chainage - theirChainage) <= metres {
+                    count += 1
+                    i += step
+                }
+                reach = max(reach, count + 1)
+                travelSeconds = min(distance / speed, presence.holdSeconds)
+            }
+            reach = min(reach, max(presence.maxPolesAhead, presence.polesAhead))
+            guard aheadOffset <= reach else { return }
+        } else {
+            guard -aheadOffset <= presence.polesBehind else { return }
+        }
+        neighbourHoldUntil = max(neighbourHoldUntil, seen + travelSeconds + presence.holdSeconds)
+    }
+
+    // MARK: - Reconciling
+
+    /// Recomputes state, level, faults and the next timer from everything known at `now`.
+    private mutating func reconcile(at now: Instant) -> [PoleAction] {
+        var actions: [PoleAction] = []
+        let plan = clockIsUsable(now) ? currentPlan(at: now) : nil
+        let presence = plan?.presence
+
+        // Stuck sensors: active for longer than any road user could be.
+        if let safety = profile?.safety {
+            for id in sensors.keys.sorted() {
+                let track = sensors[id]!
+                if !track.stuck, let since = track.activeSince, now - since >= safety.stuckSensorSeconds {
+                    sensors[id]!.stuck = true
+                }
+            }
+        }
+
+        // Faults.
+        var newFaults: Set<PoleFault> = []
+        if profile == nil { newFaults.insert(.noProfile) }
+        if profile != nil && poleIndex == nil { newFaults.insert(.poleNotInProfile) }
+        if !clockIsUsable(now) { newFaults.insert(.clockUntrusted) }
+        for (id, track) in sensors where track.stuck { newFaults.insert(.stuckSensor(id)) }
+        for id in hardwareFailures.keys where sensors[id] != nil { newFaults.insert(.sensorFailure(id)) }
+        for fault in newFaults.subtracting(faults).sorted(by: { $0.description < $1.description }) {
+            actions.append(.raiseFault(fault))
+        }
+        for fault in faults.subtracting(newFaults).sorted(by: { $0.description < $1.description }) {
+            actions.append(.clearFault(fault))
+        }
+        faults = newFaults
+
+        // State and target level.
+        let newState: State
+        var target: DimLevel
+        let activeOverride = override.flatMap { $0.isActive(at: now) ? $0 : nil }
+        if override != nil && activeOverride == nil { override = nil }
+        if profile == nil {
+            newState = .failsafe(.noProfile)
+            target = failsafeWithoutProfile
+        } else if poleIndex == nil {
+            newState = .failsafe(.poleNotInProfile)
+            target = profile!.safety.failsafeLevel
+        } else if plan == nil {
+            newState = .failsafe(.clockUntrusted)
+            target = profile!.safety.failsafeLevel
+        } else if let plan, let segment = plan.segment(at: now) {
+            let sensorFault = sensors.values.contains { $0.stuck } || newFaults.contains { $0.code == "sensor-failure" }
+            let localActive = sensors.values.contains { !$0.stuck && $0.debouncer.active }
+            let boosted = presence != nil && (localActive || now < localHoldUntil || now < neighbourHoldUntil)
+            var level = max(segment.level, segment.minimum)
+            if sensorFault { level = max(level, profile!.safety.sensorFaultLevel) }
+            if boosted, let presence { level = max(level, presence.level) }
+            if let activeOverride {
+                newState = .overridden
+                target = max(activeOverride.level, segment.minimum)
+            } else {
+                newState = boosted ? .boosted : (sensorFault ? .degraded : .base)
+                target = level
+            }
+        } else if let activeOverride {
+            newState = .overridden
+            target = activeOverride.level
+        } else {
+            newState = .day
+            target = .off
+        }
+
+        let levelChanged = target != output.to
+        if levelChanged {
+            let current = output.level(at: now)
+            let ramp: Double
+            if case .failsafe = newState {
+                ramp = 0
+            } else if target > current {
+                // Up quickly: someone may be walking into the light. Also keeps the level from
+                // lagging behind a higher class minimum.
+                ramp = presence?.rampUpSeconds ?? 0
+            } else if state == .boosted || state == .overridden {
+                ramp = presence?.rampDownSeconds ?? plan?.stepRampSeconds ?? 0
+            } else if target.isOff {
+                ramp = 0
+            } else {
+                ramp = plan?.stepRampSeconds ?? 0
+            }
+            meter(to: now)
+            output = LevelRamp(from: current, to: target, start: now, duration: ramp)
+            actions.append(.setLevel(target, rampSeconds: ramp))
+        }
+        if newState != state || levelChanged {
+            state = newState
+            actions.append(.reportState(status()))
+        }
+
+        // Next wake-up.
+        if let next = nextDeadline(after: now, plan: plan), next != armedTimer {
+            armedTimer = next
+            actions.append(.armTimer(at: next))
+        }
+        return actions
+    }
+
+    private func clockIsUsable(_ now: Instant) -> Bool {
+        clockTrusted && now >= Self.earliestPlausibleTime
+    }
+
+    private func nextDeadline(after now: Instant, plan: NightPlan?) -> Instant? {
+        var candidates: [Instant] = []
+        if let plan { candidates.append(plan.nextChange(after: now)) }
+        if localHoldUntil > now { candidates.append(localHoldUntil) }
+        if neighbourHoldUntil > now { candidates.append(neighbourHoldUntil) }
+        if let until = override?.until, until > now { candidates.append(until) }
+        if let safety = profile?.safety {
+            for track in sensors.values {
+                if let since = track.activeSince, !track.stuck { candidates.append(since + safety.stuckSensorSeconds) }
+                if let pending = track.debouncer.pendingDeadline { candidates.append(max(pending, now)) }
+            }
+        }
+        if !clockIsUsable(now) && now < Self.earliestPlausibleTime { return nil }
+        return candidates.filter { $0 >= now }.min()
+    }
+
+    private mutating func meter(to now: Instant) {
+        energy.advance(to: now, output: output, luminaire: luminaire)
+    }
+
+    private mutating func shift(by seconds: Double) {
+        localHoldUntil = localHoldUntil == .distantPast ? localHoldUntil : localHoldUntil + seconds
+        neighbourHoldUntil = neighbourHoldUntil == .distantPast ? neighbourHoldUntil : neighbourHoldUntil + seconds
+        for id in sensors.keys {
+            sensors[id]!.debouncer.shift(by: seconds)
+            sensors[id]!.activeSince = sensors[id]!.activeSince.map { $0 + seconds }
+        }
+        travel.shift(by: seconds)
+        energy.shift(by: seconds)
+        output.start = output.start + seconds
+        armedTimer = nil
+        plan = nil
+    }
+}

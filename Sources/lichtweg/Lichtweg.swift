@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `lichtweg`: the lighting engineer's command-line tool.
+@main
+struct Lichtweg: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lichtweg",
+        abstract: "Smart street lighting for the roads between villages: check and preview dimming profiles.",
+        subcommands: [ProfileCommand.self]
+    )
+}
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Work with dimming profiles (Profiles/*.yaml).",
+        subcommands: [ValidateCommand.self, PreviewCommand.self]
+    )
+}

@@ -21,12 +21,14 @@ struct PoleStateMachineTests {
         #expect(PoleHarness(profile: profileNoStartHold, start: noon).state == .day)
     }
 
-    @Test("a start at night lights as for a detection for one hold time")
+    @Test("a start at night lights as for a detection, for the longest hold one can cause")
     func startAtNightHolds() {
         var pole = PoleHarness(profile: profile, start: lateNight)
         #expect(pole.level == 100)
         #expect(pole.state == .boosted)
-        pole.advance(by: 91)
+        pole.advance(by: 179)
+        #expect(pole.level == 100)
+        pole.advance(by: 2)
         #expect(pole.level == 10)
         #expect(pole.state == .base)
     }
@@ -213,7 +215,7 @@ struct PoleStateMachineTests {
     @Test("a sensor the hardware cannot read is a fault with the sensor-fault floor")
     func sensorFailure() {
         var pole = PoleHarness(profile: profile, start: lateNight)
-        pole.advance(by: 100)
+        pole.advance(by: 181)  // past the start hold
         pole.send(.sensorFailure(sensor: "up", reason: "line request failed"))
         #expect(pole.raised == [.sensorFailure("up")])
         #expect(pole.level == 50)
@@ -290,7 +292,7 @@ struct PoleStateMachineTests {
     @Test("a new profile takes effect at once")
     func profileChange() {
         var pole = PoleHarness(profile: profile, start: evening)
-        pole.advance(by: 100)
+        pole.advance(by: 181)  // past the start hold
         #expect(pole.level == 30)
         var brighter = Fixtures.weeknight
         brighter.steps[0].level = 50

@@ -52,8 +52,8 @@ public struct SafetySettings: Hashable, Sendable {
     public var stuckSensorSeconds: Double
     /// Edges of a sensor closer together than this are treated as bounce of one edge.
     public var debounceSeconds: Double
-    /// After a (re)start at night the pole cannot know whether someone is near; it lights as for a
-    /// detection for one hold time when this is set.
+    /// After a (re)start at night the pole cannot know whether someone is near; when this is set it
+    /// lights as for a detection for the longest hold a detection can cause (twice the hold time).
     public var presenceOnStart: Bool
 
     public init(failsafeLevel: DimLevel = .full, sensorFaultLevel: DimLevel = 50,

@@ -115,8 +115,10 @@ public struct PoleStateMachine: Sendable {
             }
             if let safety = profile?.safety, safety.presenceOnStart, clockIsUsable(now),
                let plan = currentPlan(at: now), let presence = plan.presence, plan.isNight(at: now) {
-                // Whoever was near when the power came back must not stand in the dark.
-                localHoldUntil = now + presence.holdSeconds
+                // Whoever was near when the power came back must not stand in the dark: hold for
+                // the longest any hold can last (a neighbour's includes up to one more hold of
+                // travel time), so a restart is never darker than the run it interrupted.
+                localHoldUntil = now + 2 * presence.holdSeconds
             }
         case let .presenceEdge(sensorID, active):
             guard var track = sensors[sensorID] else { break }
@@ -365,7 +367,7 @@ public struct PoleStateMachine: Sendable {
             let ramp: Double
             if case .failsafe = newState {
                 ramp = 0
-            } else if target > current {
+            } else if target >= current {
                 // Up quickly: someone may be walking into the light. Also keeps the level from
                 // lagging behind a higher class minimum.
                 ramp = presence?.rampUpSeconds ?? 0

@@ -46,9 +46,9 @@ final class NodeReader {
         var result: [String: Node] = [:]
         let known = Set(required + optional)
         for (keyNode, value) in mapping {
-            let key = keyNode.scalar?.string ?? "?"
+            let key = originalKey(keyNode)
             let fieldPath = join(path, key)
-            if result[key] != nil {
+            if result[key] != nil || isMarkedDuplicate(keyNode) {
                 report(keyNode, fieldPath, "duplicate key '\(key)'")
                 continue
             }
@@ -76,8 +76,8 @@ final class NodeReader {
         var seen: Set<String> = []
         var result: [(String, Node)] = []
         for (keyNode, value) in mapping {
-            let key = keyNode.scalar?.string ?? "?"
-            if !seen.insert(key).inserted {
+            let key = originalKey(keyNode)
+            if !seen.insert(key).inserted || isMarkedDuplicate(keyNode) {
                 report(keyNode, join(path, key), "duplicate key '\(key)'")
                 continue
             }
@@ -170,6 +170,17 @@ final class NodeReader {
     }
 
     // MARK: - Helpers
+
+    /// The key as written, without the loader's mark for a repeated key.
+    private func originalKey(_ node: Node) -> String {
+        let text = node.scalar?.string ?? "?"
+        guard let range = text.range(of: ProfileLoader.duplicateMarker) else { return text }
+        return String(text[..<range.lowerBound])
+    }
+
+    private func isMarkedDuplicate(_ node: Node) -> Bool {
+        node.scalar?.string.contains(ProfileLoader.duplicateMarker) ?? false
+    }
 
     func kind(_ node: Node) -> String {
         switch node {

@@ -237,9 +237,15 @@ struct ProfileDecoder {
         else { return nil }
         if let a = LocalDate(iso: from), let b = LocalDate(iso: to) { return .absolute(from: a, to: b) }
         if let a = MonthDay(string: from), let b = MonthDay(string: to) { return .yearly(from: a, to: b) }
-        let bad = LocalDate(iso: from) == nil && MonthDay(string: from) == nil ? (fromNode, "from", from) : (toNode, "to", to)
-        reader.report(bad.0, "\(path).\(bad.1)",
-                      "'\(bad.2)' is not a date (YYYY-MM-DD) or a yearly date (MM-DD); both ends must be the same kind")
+        let fromValid = LocalDate(iso: from) != nil || MonthDay(string: from) != nil
+        let toValid = LocalDate(iso: to) != nil || MonthDay(string: to) != nil
+        if fromValid && toValid {
+            reader.report(toNode, "\(path).to",
+                          "'\(from)' … '\(to)' mixes a full date and a yearly date; use YYYY-MM-DD at both ends or MM-DD at both ends")
+            return nil
+        }
+        let bad = fromValid ? (toNode, "to", to) : (fromNode, "from", from)
+        reader.report(bad.0, "\(path).\(bad.1)", "'\(bad.2)' is not a date (YYYY-MM-DD) or a yearly date (MM-DD)")
         return nil
     }
 

@@ -121,7 +121,7 @@ enum PreviewText {
             let local = zone.local(i)
             let s = Int(local.secondsOfDay.rounded())
             let hm = LocalTime(hour: s / 3600 % 24, minute: s % 3600 / 60).description
-            let dayNote = local.date == plan.date ? "" : " (\(local.date.weekday.rawValue))"
+            let dayNote = local.date == plan.date ? "" : " (\(local.date.weekday.rawValue.capitalized))"
             return hm + dayNote + " " + offset(zone.offset(at: i))
         }
         func sun(_ t: SunEventTime) -> String {
@@ -134,7 +134,7 @@ enum PreviewText {
         let program = profile.programs[plan.programName]
         var lines: [String] = []
         lines.append("\(profile.route.name) — route \(profile.route.id), \(profile.route.poles.count) poles, profile version \(profile.version)")
-        lines.append("Night of \(plan.date.weekday.rawValue) \(plan.date) (\(zone.identifier)): program '\(plan.programName)'"
+        lines.append("Night of \(plan.date.weekday.rawValue.capitalized) \(plan.date) (\(zone.identifier)): program '\(plan.programName)'"
             + (plan.ruleName.map { " by rule '\($0)'" } ?? " (default)"))
         lines.append("  sunset \(sun(preview.sunset)), sunrise \(sun(preview.sunrise))")
         guard plan.isLitAtAll else {

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LightCore", targets: ["LightCore"]),
         .library(name: "ProfileFormat", targets: ["ProfileFormat"]),
+        .library(name: "RouteSim", targets: ["RouteSim"]),
         .executable(name: "lichtweg", targets: ["lichtweg"]),
     ],
     dependencies: [
@@ -24,11 +25,17 @@ let package = Package(
             dependencies: ["LightCore", .product(name: "Yams", package: "Yams")]
         ),
 
+        // MARK: - Route simulator: the real pole logic in virtual time against a modelled world.
+        .target(
+            name: "RouteSim",
+            dependencies: ["LightCore", "ProfileFormat", .product(name: "Yams", package: "Yams")]
+        ),
+
         // MARK: - Engineer's CLI
         .executableTarget(
             name: "lichtweg",
             dependencies: [
-                "LightCore", "ProfileFormat",
+                "LightCore", "ProfileFormat", "RouteSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +48,10 @@ let package = Package(
         .testTarget(
             name: "ProfileFormatTests",
             dependencies: ["ProfileFormat", "LightCore"]
+        ),
+        .testTarget(
+            name: "RouteSimTests",
+            dependencies: ["RouteSim", "LightCore", "ProfileFormat"]
         ),
         .testTarget(
             name: "LichtwegIntegrationTests",

@@ -6,16 +6,18 @@ import Yams
 /// reported at the right line too.
 ///
 /// It collects every problem instead of stopping at the first: an engineer fixes a file in one go.
-final class NodeReader {
-    private(set) var issues: [(line: Int?, path: String, message: String)] = []
-    /// Field path → line of its value (or of its key, for a missing or unknown value).
-    private(set) var lines: [String: Int] = [:]
+package final class NodeReader {
+    package init() {}
 
-    func report(_ node: Node?, _ path: String, _ message: String) {
+    package private(set) var issues: [(line: Int?, path: String, message: String)] = []
+    /// Field path → line of its value (or of its key, for a missing or unknown value).
+    package private(set) var lines: [String: Int] = [:]
+
+    package func report(_ node: Node?, _ path: String, _ message: String) {
         issues.append((node?.mark?.line, path, message))
     }
 
-    func report(line: Int?, _ path: String, _ message: String) {
+    package func report(line: Int?, _ path: String, _ message: String) {
         issues.append((line, path, message))
     }
 
@@ -24,7 +26,7 @@ final class NodeReader {
     }
 
     /// The line of `path` or of its nearest parent that was seen.
-    func line(for path: String) -> Int? {
+    package func line(for path: String) -> Int? {
         var p = Substring(path)
         while true {
             if let line = lines[String(p)] { return line }
@@ -37,7 +39,7 @@ final class NodeReader {
 
     /// The fields of a mapping. Unknown keys, duplicate keys and missing required keys are
     /// reported; returns nil if `node` is not a mapping.
-    func fields(_ node: Node, _ path: String, required: [String], optional: [String] = []) -> [String: Node]? {
+    package func fields(_ node: Node, _ path: String, required: [String], optional: [String] = []) -> [String: Node]? {
         remember(node, path)
         guard case let .mapping(mapping) = node else {
             report(node, path, "expected a mapping (key: value), found \(kind(node))")
@@ -67,7 +69,7 @@ final class NodeReader {
     }
 
     /// A mapping whose keys are names chosen by the engineer (programs, luminaire types).
-    func namedEntries(_ node: Node, _ path: String) -> [(name: String, node: Node)]? {
+    package func namedEntries(_ node: Node, _ path: String) -> [(name: String, node: Node)]? {
         remember(node, path)
         guard case let .mapping(mapping) = node else {
             report(node, path, "expected a mapping of names, found \(kind(node))")
@@ -87,7 +89,7 @@ final class NodeReader {
         return result
     }
 
-    func items(_ node: Node, _ path: String) -> [(path: String, node: Node)]? {
+    package func items(_ node: Node, _ path: String) -> [(path: String, node: Node)]? {
         remember(node, path)
         guard case let .sequence(sequence) = node else {
             report(node, path, "expected a list, found \(kind(node))")
@@ -115,12 +117,12 @@ final class NodeReader {
         return (scalar.string, scalar.style != .plain && scalar.style != .any)
     }
 
-    func string(_ node: Node, _ path: String) -> String? {
+    package func string(_ node: Node, _ path: String) -> String? {
         guard let (text, _) = plainScalar(node, path, expected: "a text") else { return nil }
         return text
     }
 
-    func double(_ node: Node, _ path: String, in range: ClosedRange<Double>, unit: String = "") -> Double? {
+    package func double(_ node: Node, _ path: String, in range: ClosedRange<Double>, unit: String = "") -> Double? {
         guard let (text, quoted) = plainScalar(node, path, expected: "a number") else { return nil }
         guard !quoted, let value = Double(text), value.isFinite else {
             report(node, path, "expected a number, found '\(text)'")
@@ -133,7 +135,7 @@ final class NodeReader {
         return value
     }
 
-    func int(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
+    package func int(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
         guard let (text, quoted) = plainScalar(node, path, expected: "a whole number") else { return nil }
         guard !quoted, let value = Int(text) else {
             report(node, path, "expected a whole number, found '\(text)'")
@@ -146,7 +148,7 @@ final class NodeReader {
         return value
     }
 
-    func bool(_ node: Node, _ path: String) -> Bool? {
+    package func bool(_ node: Node, _ path: String) -> Bool? {
         guard let (text, quoted) = plainScalar(node, path, expected: "true or false") else { return nil }
         switch (text, quoted) {
         case ("true", false): return true
@@ -157,12 +159,12 @@ final class NodeReader {
         }
     }
 
-    func level(_ node: Node, _ path: String) -> DimLevel? {
+    package func level(_ node: Node, _ path: String) -> DimLevel? {
         double(node, path, in: 0...100, unit: " %").map { DimLevel(percent: $0) }
     }
 
     /// One of a fixed set of words.
-    func choice<T>(_ node: Node, _ path: String, _ options: [(String, T)]) -> T? {
+    package func choice<T>(_ node: Node, _ path: String, _ options: [(String, T)]) -> T? {
         guard let text = string(node, path) else { return nil }
         if let match = options.first(where: { $0.0 == text }) { return match.1 }
         report(node, path, "'\(text)' is not one of: \(options.map(\.0).joined(separator: ", "))")
@@ -182,7 +184,7 @@ final class NodeReader {
         node.scalar?.string.contains(ProfileLoader.duplicateMarker) ?? false
     }
 
-    func kind(_ node: Node) -> String {
+    package func kind(_ node: Node) -> String {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"

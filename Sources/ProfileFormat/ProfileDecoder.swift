@@ -346,6 +346,7 @@ struct ProfileDecoder {
         let d = PresenceControl()
         guard let f = reader.fields(node, path, required: ["level", "holdSeconds"], optional: [
             "rampUpSeconds", "rampDownSeconds", "polesAhead", "polesBehind", "lookAheadSeconds", "maxPolesAhead",
+            "fastSpeed", "fastHoldSeconds",
         ]) else { return nil }
         var ok = true
         func read<T>(_ key: String, _ fallback: T, _ parse: (Node, String) -> T?) -> T {
@@ -363,7 +364,13 @@ struct ProfileDecoder {
             polesAhead: read("polesAhead", d.polesAhead, poles),
             polesBehind: read("polesBehind", d.polesBehind, poles),
             lookAheadSeconds: read("lookAheadSeconds", d.lookAheadSeconds, seconds(120)),
-            maxPolesAhead: read("maxPolesAhead", d.maxPolesAhead, poles))
+            maxPolesAhead: read("maxPolesAhead", d.maxPolesAhead, poles),
+            fastSpeed: read("fastSpeed", d.fastSpeed) { n, p in self.reader.double(n, p, in: 0.5...100, unit: " m/s").map { .some($0) } },
+            fastHoldSeconds: read("fastHoldSeconds", d.fastHoldSeconds, seconds(3600)))
+        if f["fastHoldSeconds"] != nil && f["fastSpeed"] == nil {
+            reader.report(f["fastHoldSeconds"], "\(path).fastHoldSeconds", "goes with fastSpeed (the speed from which it applies)")
+            ok = false
+        }
         return ok ? control : nil
     }
 }

@@ -5,8 +5,8 @@ import ArgumentParser
 struct Lichtweg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lichtweg",
-        abstract: "Smart street lighting for the roads between villages: check and preview dimming profiles.",
-        subcommands: [ProfileCommand.self]
+        abstract: "Smart street lighting for the roads between villages: check, preview and simulate dimming profiles.",
+        subcommands: [ProfileCommand.self, SimCommand.self]
     )
 }
 

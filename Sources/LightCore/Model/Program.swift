@@ -88,10 +88,22 @@ public struct PresenceControl: Hashable, Sendable {
     public var lookAheadSeconds: Double
     /// Upper bound on poles raised ahead, whatever the speed.
     public var maxPolesAhead: Int
+    /// Road users known to travel at least this fast (m/s) get `fastHoldSeconds` instead of
+    /// `holdSeconds`: a car is past a pole in a moment and needs no minute of light behind it.
+    /// nil: one hold for everybody.
+    public var fastSpeed: Double?
+    public var fastHoldSeconds: Double
+
+    /// The hold for a road user of known (or unknown: nil) speed.
+    public func holdSeconds(forSpeed speed: Double?) -> Double {
+        if let speed, let fastSpeed, speed >= fastSpeed { return min(fastHoldSeconds, holdSeconds) }
+        return holdSeconds
+    }
 
     public init(level: DimLevel = .full, holdSeconds: Double = 90, rampUpSeconds: Double = 1,
                 rampDownSeconds: Double = 20, polesAhead: Int = 2, polesBehind: Int = 1,
-                lookAheadSeconds: Double = 8, maxPolesAhead: Int = 8) {
+                lookAheadSeconds: Double = 8, maxPolesAhead: Int = 8, fastSpeed: Double? = nil,
+                fastHoldSeconds: Double = 15) {
         self.level = level
         self.holdSeconds = holdSeconds
         self.rampUpSeconds = rampUpSeconds
@@ -100,5 +112,7 @@ public struct PresenceControl: Hashable, Sendable {
         self.polesBehind = polesBehind
         self.lookAheadSeconds = lookAheadSeconds
         self.maxPolesAhead = maxPolesAhead
+        self.fastSpeed = fastSpeed
+        self.fastHoldSeconds = fastHoldSeconds
     }
 }

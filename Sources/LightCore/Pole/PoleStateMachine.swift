@@ -72,6 +72,10 @@ public struct PoleStateMachine: Sendable {
     private var sensors: [String: SensorTrack] = [:]
     private var hardwareFailures: [String: String] = [:]
     private var localHoldUntil = Instant.distantPast
+    /// The last detection notice published; renewed while a sensor stays active.
+    private var lastNotice: DetectionNotice?
+    /// The speed of the road user last seen here, while it applies to the falling edge that follows.
+    private var lastLocalEstimate: (speed: Double, at: Instant)?
     private var neighbourHoldUntil = Instant.distantPast
     private var travel = TravelEstimator()
     private var armedTimer: Instant?
@@ -219,6 +223,7 @@ public struct PoleStateMachine: Sendable {
     private mutating func accept(sensor id: String, active: Bool, at now: Instant) -> [PoleAction] {
         guard var track = sensors[id] else { return [] }
         var actions: [PoleAction] = []
+        let previousLocalHold = localHoldUntil
         if active {
             track.activeSince = now
             detections += 1
@@ -231,17 +236,37 @@ public struct PoleStateMachine: Sendable {
         }
         sensors[id] = track
         guard !track.stuck, clockIsUsable(now), let plan = currentPlan(at: now), let presence = plan.presence,
-              plan.isNight(at: now)
+              plan.tracksPresence(at: now)
         else { return actions }
         // The hold runs from the last moment the road user was seen: a rising edge and a falling
         // edge both restart it.
-        localHoldUntil = max(localHoldUntil, now + presence.holdSeconds)
+        localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalEstimate?.speed))
         if active, let profile, let index = poleIndex {
             let chainage = profile.route.poles[index].chainage
-            let estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
+            var estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
                                                  poleChainage: chainage, at: now)
+            if estimate == nil {
+                // A sensor at an end of the route looking out of it sees road users before they
+                // reach the route; with nothing else known they are taken to be coming in, so the
+                // light goes ahead of them into the route.
+                let lastIndex = profile.route.poles.count - 1
+                if index == 0 && track.config.facing == .decreasing && lastIndex > 0 {
+                    estimate = TravelEstimator.Estimate(direction: .increasing, speed: nil)
+                } else if index == lastIndex && track.config.facing == .increasing && lastIndex > 0 {
+                    estimate = TravelEstimator.Estimate(direction: .decreasing, speed: nil)
+                }
+            }
             let notice = DetectionNotice(pole: poleID, direction: estimate?.direction, speed: estimate?.speed, at: now)
             actions.append(.publishDetection(notice))
+            lastNotice = notice
+            if let speed = estimate?.speed, let fast = presence.fastSpeed, speed >= fast {
+                // A fast road user has passed this pole in a moment: the shorter hold applies
+                // (the sighting that set the hold above could not know the speed yet).
+                lastLocalEstimate = (speed, now)
+                localHoldUntil = min(localHoldUntil, max(previousLocalHold, now + presence.holdSeconds(forSpeed: speed)))
+            } else {
+                lastLocalEstimate = nil
+            }
         }
         return actions
     }
@@ -249,7 +274,7 @@ public struct PoleStateMachine: Sendable {
     private mutating func receive(_ notice: DetectionNotice, at now: Instant) {
         guard notice.pole != poleID, clockIsUsable(now), let profile, let me = poleIndex,
               let them = profile.route.index(ofPole: notice.pole),
-              let plan = currentPlan(at: now), let presence = plan.presence, plan.isNight(at: now)
+              let plan = currentPlan(at: now), let presence = plan.presence, plan.tracksPresence(at: now)
         else { return }
         // Use the detection's own time when it is plausible, so network latency does not shorten
         // the hold; a notice from the future (clock skew) counts from now.
@@ -289,7 +314,7 @@ public struct PoleStateMachine: Sendable {
         } else {
             guard -aheadOffset <= presence.polesBehind else { return }
         }
-        neighbourHoldUntil = max(neighbourHoldUntil, seen + travelSeconds + presence.holdSeconds)
+        neighbourHoldUntil = max(neighbourHoldUntil, seen + travelSeconds + presence.holdSeconds(forSpeed: notice.speed))
     }
 
     // MARK: - Reconciling
@@ -304,10 +329,23 @@ public struct PoleStateMachine: Sendable {
         if let safety = profile?.safety {
             for id in sensors.keys.sorted() {
                 let track = sensors[id]!
-                if !track.stuck, let since = track.activeSince, now - since >= safety.stuckSensorSeconds {
+                // The same sum as the deadline armed for it, so the timer always finds it due.
+                if !track.stuck, let since = track.activeSince, now >= since + safety.stuckSensorSeconds {
                     sensors[id]!.stuck = true
                 }
             }
+        }
+
+        // A sensor that stays active (someone standing, or a long-range sensor that sees one road
+        // user after another) gives no new edge; the notice is renewed every few seconds so that
+        // the neighbours keep their light as long as the presence lasts, and a road user who
+        // arrives while the line is already active is announced soon.
+        if let plan, let presence = plan.presence, plan.tracksPresence(at: now), localSensorActive,
+           let last = lastNotice, now >= last.at + Self.renewalSeconds(presence) {
+            let renewal = DetectionNotice(pole: poleID, direction: nil, speed: nil, at: now)
+            actions.append(.publishDetection(renewal))
+            lastNotice = renewal
+            localHoldUntil = max(localHoldUntil, now + presence.holdSeconds)
         }
 
         // Faults.
@@ -341,7 +379,7 @@ public struct PoleStateMachine: Sendable {
             target = profile!.safety.failsafeLevel
         } else if let plan, let segment = plan.segment(at: now) {
             let sensorFault = sensors.values.contains { $0.stuck } || newFaults.contains { $0.code == "sensor-failure" }
-            let localActive = sensors.values.contains { !$0.stuck && $0.debouncer.active }
+            let localActive = localSensorActive
             let boosted = presence != nil && (localActive || now < localHoldUntil || now < neighbourHoldUntil)
             var level = max(segment.level, segment.minimum)
             if sensorFault { level = max(level, profile!.safety.sensorFaultLevel) }
@@ -366,6 +404,10 @@ public struct PoleStateMachine: Sendable {
             let current = output.level(at: now)
             let ramp: Double
             if case .failsafe = newState {
+                ramp = 0
+            } else if current.isOff {
+                // Switching on from dark is immediate: there is nothing to soften, and whoever is
+                // on the road needs the light now.
                 ramp = 0
             } else if target >= current {
                 // Up quickly: someone may be walking into the light. Also keeps the level from
@@ -395,6 +437,16 @@ public struct PoleStateMachine: Sendable {
         return actions
     }
 
+    /// How often a detection notice is renewed while a sensor stays active.
+    static func renewalSeconds(_ presence: PresenceControl) -> Double {
+        min(presence.holdSeconds / 2, 5)
+    }
+
+    /// Whether a working local sensor is active now.
+    private var localSensorActive: Bool {
+        sensors.values.contains { !$0.stuck && $0.debouncer.active }
+    }
+
     private func clockIsUsable(_ now: Instant) -> Bool {
         clockTrusted && now >= Self.earliestPlausibleTime
     }
@@ -405,14 +457,19 @@ public struct PoleStateMachine: Sendable {
         if localHoldUntil > now { candidates.append(localHoldUntil) }
         if neighbourHoldUntil > now { candidates.append(neighbourHoldUntil) }
         if let until = override?.until, until > now { candidates.append(until) }
+        if let plan, let presence = plan.presence, localSensorActive, let last = lastNotice {
+            candidates.append(last.at + Self.renewalSeconds(presence))
+        }
         if let safety = profile?.safety {
             for track in sensors.values {
                 if let since = track.activeSince, !track.stuck { candidates.append(since + safety.stuckSensorSeconds) }
-                if let pending = track.debouncer.pendingDeadline { candidates.append(max(pending, now)) }
+                if let pending = track.debouncer.pendingDeadline { candidates.append(pending) }
             }
         }
         if !clockIsUsable(now) && now < Self.earliestPlausibleTime { return nil }
-        return candidates.filter { $0 >= now }.min()
+        // Strictly later: whatever was due at `now` has just been handled, and a timer at `now`
+        // would only come straight back.
+        return candidates.filter { $0 > now }.min()
     }
 
     private mutating func meter(to now: Instant) {
@@ -427,6 +484,7 @@ public struct PoleStateMachine: Sendable {
             sensors[id]!.activeSince = sensors[id]!.activeSince.map { $0 + seconds }
         }
         travel.shift(by: seconds)
+        if let last = lastNotice { lastNotice!.at = last.at + seconds }
         energy.shift(by: seconds)
         output.start = output.start + seconds
         armedTimer = nil

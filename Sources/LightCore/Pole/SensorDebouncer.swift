@@ -26,21 +26,22 @@ public struct SensorDebouncer: Hashable, Sendable {
             return nil
         }
         rawActive = newRaw
-        if now - lastAccepted >= window && newRaw != active {
+        if now >= lastAccepted + window && newRaw != active {
             return accept(newRaw, at: now)
         }
         bounces += 1
         return nil
     }
 
-    /// When a held-back state must be looked at again, if any.
+    /// When a held-back state must be looked at again, if any. (Comparisons use this same sum,
+    /// never a difference, so a timer armed for it always finds the window over.)
     public var pendingDeadline: Instant? {
         rawActive != active ? lastAccepted + window : nil
     }
 
     /// Call at or after `pendingDeadline`. Returns the accepted new state, if any.
     public mutating func settle(at now: Instant) -> Bool? {
-        guard rawActive != active, now - lastAccepted >= window else { return nil }
+        guard rawActive != active, now >= lastAccepted + window else { return nil }
         // The held-back edge was real, not bounce.
         bounces -= 1
         return accept(rawActive, at: now)

@@ -38,6 +38,13 @@ public struct NightPlan: Hashable, Sendable {
         switchOn <= instant && instant < switchOff
     }
 
+    /// Whether presence is tracked at `instant`: during the lit night and in the two hold times
+    /// before switch-on, so that someone already on the road when the lamps come on gets light.
+    public func tracksPresence(at instant: Instant) -> Bool {
+        guard let presence, isLitAtAll else { return false }
+        return switchOn - 2 * presence.holdSeconds <= instant && instant < switchOff
+    }
+
     /// The segment in force at `instant`, or nil by day.
     public func segment(at instant: Instant) -> Segment? {
         guard isNight(at: instant) else { return nil }

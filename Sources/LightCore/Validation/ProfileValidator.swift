@@ -161,11 +161,14 @@ public enum ProfileValidator {
             if presence.holdSeconds < 5 {
                 issues.append(.init("\(p).holdSeconds", "must be at least 5 s"))
             }
+            if presence.fastSpeed != nil && presence.fastHoldSeconds < 5 {
+                issues.append(.init("\(p).fastHoldSeconds", "must be at least 5 s"))
+            }
             if presence.maxPolesAhead < presence.polesAhead {
                 issues.append(.init("\(p).maxPolesAhead", "\(presence.maxPolesAhead) is less than polesAhead (\(presence.polesAhead))"))
             }
-            if let lowest = program.steps.map(\.level).max(), presence.level < lowest {
-                issues.append(.init("\(p).level", "\(presence.level) is below the base level \(lowest): presence would never raise the light"))
+            if let highest = program.steps.map(\.level).max(), presence.level < highest {
+                issues.append(.init("\(p).level", "\(presence.level) is below the base level \(highest): presence would never raise the light"))
             }
         }
         return issues

@@ -1,0 +1,28 @@
+import LightCore
+
+/// What happened on the route in one night: the plan, the road users, every lamp's output over
+/// time, and the energy readings.
+public struct NightRecord: Sendable {
+    public var date: LocalDate
+    public var plan: NightPlan
+    /// Instants of the hourly energy readings; `hourlyEnergyWh[i]` is between marks i and i+1.
+    public var hourMarks: [Instant]
+    public var hourlyEnergyWh: [Double]
+    /// Route energy from switch-on to switch-off, Wh.
+    public var energyWh: Double
+    /// The same lamps at full output over the same hours, Wh.
+    public var baselineFullWh: Double
+    /// The profile's schedule with nobody on the road (no presence control), Wh.
+    public var baselineScheduleWh: Double
+    public var users: [RoadUser]
+    /// Each pole's output: the ramps it was commanded, in order (the first is the state at noon).
+    public var timelines: [[LevelRamp]]
+    /// Times each lamp was raised.
+    public var switchCycles: [Int]
+    public var events: Int
+
+    /// The light-ahead analysis of this night.
+    public func lightAhead(profile: Profile, model: SimulationModel) -> LightAheadAnalysis {
+        LightAheadAnalysis(record: self, profile: profile, model: model)
+    }
+}

@@ -132,8 +132,8 @@ struct SimCommand: ParsableCommand {
         }
         if let report, let showcase {
             let command = (["lichtweg"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-            let files: [(name: String, contents: String)] = [] // REPORT-PENDING SimReport.render(summary: summary, showcase: showcase.record, showcaseAnalysis: showcase.analysis,
-            _ = (ratios, command) // REPORT-PENDING userRatios: ratios, profile: profile, model: model, command: command)
+            let files = SimReport.render(summary: summary, showcase: showcase.record, showcaseAnalysis: showcase.analysis,
+                                         userRatios: ratios, profile: profile, model: model, command: command)
             try writeReport(files, to: report)
             printError("report written to \(report)/report.md")
         }

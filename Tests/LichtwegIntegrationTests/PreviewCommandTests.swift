@@ -139,7 +139,7 @@ struct PreviewCommandTests {
         #expect(r.stdout.contains("switch off"), "\(r.stdout)")
         #expect(r.stdout.contains("program 'weeknight'"), "\(r.stdout)")
         #expect(r.stdout.contains("22:00 UTC+1"), "\(r.stdout)")
-        #expect(r.stdout.contains("05:00 (sun) UTC+2"), "\(r.stdout)")
+        #expect(r.stdout.contains("05:00 (Sun) UTC+2"), "\(r.stdout)")
         // Text is the default format.
         let plain = try CLI.run(["profile", "preview", file.path, "--date", "2026-03-28"])
         #expect(plain.stdout == r.stdout)

@@ -46,11 +46,11 @@ struct PoleStateMachineTests {
         #expect(pole.level == 30)
         pole.advance(to: plan.switchOff)
         #expect(pole.level == .off)
-        // Switching on is immediate, later steps ramp.
+        // Switching on from dark is immediate, later steps ramp.
         let ramps = pole.actions.compactMap { a -> Double? in
             if case let .setLevel(_, ramp) = a.action { ramp } else { nil }
         }
-        #expect(ramps.first == 1)  // up quickly: presence ramp-up
+        #expect(ramps.first == 0)
         #expect(ramps.contains(30))  // 30 → 10 at 22:00 uses the step ramp
     }
 
@@ -319,10 +319,13 @@ struct PoleStateMachineTests {
         safety.presenceOnStart = false
         let start = Fixtures.local("2026-11-23", "23:00")
         let pole = PoleHarness(profile: Fixtures.profile(safety: safety), start: start)
-        // One hour at 10 % of 24 W plus 0.5 W standby = 2.9 Wh, once the 1 s ramp from dark is over.
-        let wh = pole.machine.energyWattHours(at: start + 3601) - pole.machine.energyWattHours(at: start + 1)
+        // One hour at 10 % of 24 W plus 0.5 W standby = 2.9 Wh (switching on from dark is instant).
+        let wh = pole.machine.energyWattHours(at: start + 3600)
         #expect(abs(wh - 2.9) < 1e-9)
-        // The ramp itself: half of 2.4 W for 1 s, plus standby.
-        #expect(abs(pole.machine.energyWattHours(at: start + 1) - (1.2 + 0.5) / 3600) < 1e-12)
+        // A ramp is integrated exactly: 10 % → 100 % over 1 s averages 55 % of 24 W.
+        var boosted = pole
+        boosted.send(.presenceEdge(sensor: "up", active: true), at: start + 3600)
+        let ramp = boosted.machine.energyWattHours(at: start + 3601) - boosted.machine.energyWattHours(at: start + 3600)
+        #expect(abs(ramp - (24 * 0.55 + 0.5) / 3600) < 1e-12)
     }
 }

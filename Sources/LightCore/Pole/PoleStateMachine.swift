@@ -112,6 +112,7 @@ public struct PoleStateMachine: Sendable {
         case let .start(activeSensors):
             started = true
             output = .steady(output.level(at: now), since: now)
+            meter(to: now)  // the meter runs from the start: standby counts before the first change
             installProfile(profile, at: now)
             for id in activeSensors where sensors[id] != nil {
                 sensors[id]!.debouncer = SensorDebouncer(window: sensors[id]!.debouncer.window, active: true, since: now)
@@ -342,10 +343,12 @@ public struct PoleStateMachine: Sendable {
         // arrives while the line is already active is announced soon.
         if let plan, let presence = plan.presence, plan.tracksPresence(at: now), localSensorActive,
            let last = lastNotice, now >= last.at + Self.renewalSeconds(presence) {
+            // Direction and speed are left open: while the line stays active the sensor may see
+            // several road users going either way (simulation showed that copying the first
+            // estimate lights the wrong side of the pole).
             let renewal = DetectionNotice(pole: poleID, direction: nil, speed: nil, at: now)
             actions.append(.publishDetection(renewal))
             lastNotice = renewal
-            localHoldUntil = max(localHoldUntil, now + presence.holdSeconds)
         }
 
         // Faults.

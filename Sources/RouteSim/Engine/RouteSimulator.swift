@@ -98,7 +98,10 @@ public struct RouteSimulator {
         if hourMarks.last != plan.windowEnd { hourMarks.append(plan.windowEnd) }
         var hourlyEnergy: [Double] = []
         var lastReading = routeEnergy(at: hourMarks[0])
-        for (i, t) in hourMarks.enumerated().dropFirst() { queue.push(.hourTick(index: i), at: t.secondsSinceEpoch) }
+        // The reading at the end of the window is taken after the loop, which stops before it.
+        for (i, t) in hourMarks.enumerated().dropFirst() where t < plan.windowEnd {
+            queue.push(.hourTick(index: i), at: t.secondsSinceEpoch)
+        }
 
         let eventsBefore = eventsProcessed
         let switchOnEnergy = routeEnergy(at: plan.switchOn)

@@ -27,8 +27,8 @@ enum Charts {
     }
 
     static func header(_ svg: inout SVGCanvas, title: String, subtitle: String, x: Double) {
-        svg.text(title, x: x, y: 26, size: 17, bold: true)
-        svg.text(subtitle, x: x, y: 47, size: 12, fill: "#555")
+        svg.text(ReportText.fit(title, pixels: svg.width - x - 10, fontSize: 17, bold: true), x: x, y: 26, size: 17, bold: true)
+        svg.text(ReportText.fit(subtitle, pixels: svg.width - x - 10, fontSize: 12), x: x, y: 47, size: 12, fill: "#555")
     }
 
     // MARK: - Energy per hour
@@ -73,7 +73,7 @@ enum Charts {
                      fill: "#e8a317", cls: "bar",
                      title: "\(startLabel)–\(endLabel): \(ReportText.number(v, decimals: inKWh ? 3 : 1)) \(unit) simulated")
             if slot >= 26 && v > 0 {
-                svg.text(ReportText.number(v, decimals: v >= 100 ? 0 : (v >= 10 ? 1 : 2)), x: x + slot / 2, y: frame.y(v) - 3,
+                svg.text(ReportText.number(v, decimals: v >= 100 ? 0 : (v >= 10 ? 1 : 2), trim: true), x: x + slot / 2, y: frame.y(v) - 3,
                          size: 9, anchor: .middle, fill: "#7a5200")
             }
             if i % labelEvery == 0 {
@@ -141,11 +141,11 @@ enum Charts {
         var svg = SVGCanvas(width: width, height: height)
         let below = ratios.filter { $0 < 1 - 1e-12 }.count
         header(&svg, title: "Light ahead per road user — \(ReportText.count(total)) road users, all nights",
-               subtitle: "share of each road user's time on the route with the whole stopping sight distance lit; "
+               subtitle: "share of each road user's time with a pole in sight ahead in which the whole stopping sight distance was lit; "
                    + "\(ReportText.count(below)) had less than 1", x: 70)
         let peak = Double(bins.map(\.count).max() ?? 0)
         let frame = Frame(x0: 70, y0: 80, width: width - 70 - 24, height: height - 80 - 80,
-                          ticks: ReportText.niceTicks(maximum: max(1, peak * 1.12), count: 5))
+                          ticks: ReportText.niceTicks(maximum: max(1, peak * 1.12), count: 5, integer: true))
         frame.drawValueAxis(&svg, title: "road users")
         let slot = frame.width / Double(bins.count)
         for (i, bin) in bins.enumerated() {
@@ -184,8 +184,8 @@ enum Charts {
         let known = Set(route.poles.map(\.id))
         for (id, s) in seconds.sorted(by: { $0.key < $1.key }) where !known.contains(id) { items.append((id, s)) }
         let worst = items.max { $0.seconds < $1.seconds }!
-        header(&svg, title: "Dark exposure by pole — \(ReportText.duration(total)) in total, all nights",
-               subtitle: "seconds in which this pole was within a road user's stopping sight ahead and below the presence level; "
+        header(&svg, title: "Dark exposure by pole — all nights, \(route.name)",
+               subtitle: "seconds in which the pole was below the presence level within a road user's stopping sight ahead; "
                    + "most at \(worst.id) (\(ReportText.duration(worst.seconds)))", x: 70)
         let frame = Frame(x0: 70, y0: 80, width: width - 70 - 24, height: height - 80 - 96,
                           ticks: ReportText.niceTicks(maximum: worst.seconds * 1.1, count: 5))
@@ -201,7 +201,11 @@ enum Charts {
             }
             if i % labelEvery == 0 || item.seconds == worst.seconds {
                 let lx = x + slot / 2, ly = frame.y(0) + 12
-                svg.text(item.id, x: lx, y: ly, size: 9.5, anchor: .end, rotate: -55)
+                if slot >= 40 {
+                    svg.text(item.id, x: lx, y: ly + 4, size: 10.5, anchor: .middle)
+                } else {
+                    svg.text(item.id, x: lx, y: ly, size: 9.5, anchor: .end, rotate: -55)
+                }
             }
         }
         svg.text("poles in route order (increasing chainage)", x: frame.x0 + frame.width / 2, y: height - 12, size: 12,

@@ -52,6 +52,15 @@ enum ReportText {
         return fence + "sh\n" + text + "\n" + fence
     }
 
+    /// `text` cut with an ellipsis so that it fits about `pixels` at `fontSize` (sans-serif; an
+    /// estimate, as the reader's font decides).
+    static func fit(_ text: String, pixels: Double, fontSize: Double, bold: Bool = false) -> String {
+        let perChar = fontSize * (bold ? 0.62 : 0.55)
+        let maxChars = max(4, Int(pixels / perChar))
+        guard text.count > maxChars else { return text }
+        return String(text.prefix(maxChars - 1)) + "…"
+    }
+
     // MARK: - Numbers
 
     /// `value` with `decimals` decimals ("1234.5"); with `trim`, trailing zeros (and the point) go.
@@ -136,13 +145,14 @@ enum ReportText {
     }
 
     /// Round axis ticks from 0 to at least `maximum`: about `count` of them, steps of 1, 2, 2.5 or 5 × 10^k.
-    static func niceTicks(maximum: Double, count: Int = 5) -> [Double] {
+    static func niceTicks(maximum: Double, count: Int = 5, integer: Bool = false) -> [Double] {
         let top = maximum > 0 && maximum.isFinite ? maximum : 1
-        let raw = top / Double(max(1, count))
+        let raw = integer ? max(1, top / Double(max(1, count))) : top / Double(max(1, count))
         var magnitude = 1.0
         while magnitude * 10 <= raw { magnitude *= 10 }
         while magnitude > raw { magnitude /= 10 }
-        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? magnitude * 10
+        let multiples: [Double] = integer && magnitude < 10 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]
+        let step = multiples.map { $0 * magnitude }.first { $0 >= raw } ?? magnitude * 10
         var ticks: [Double] = [0]
         while ticks.last! < top - step * 1e-9 { ticks.append(Double(ticks.count) * step) }
         return ticks

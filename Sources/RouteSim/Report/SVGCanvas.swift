@@ -72,6 +72,14 @@ struct SVGCanvas {
         append(s, title: title, tag: "polyline")
     }
 
+    /// A stroked path (no fill), e.g. horizontal runs `M x y h w` of one colour.
+    mutating func path(_ d: String, stroke: String, width w: Double, cls: String? = nil) {
+        var s = "<path"
+        if let cls { s += " class=\"\(ReportText.xml(cls))\"" }
+        s += " fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(n(w, 2))\" d=\"\(d)\""
+        append(s, title: nil, tag: "path")
+    }
+
     /// Opens a group; close it with `endGroup()`.
     mutating func beginGroup(cls: String? = nil, clip: String? = nil, title: String? = nil) {
         var s = "<g"

@@ -42,7 +42,7 @@ public enum SimReport {
 
         var night = SpaceTimeDiagram(
             record: showcase, analysis: showcaseAnalysis, profile: profile, model: model, zone: zone, from: from, to: to,
-            title: "Lamps and road users — \(routeName), night beginning \(showcase.date)",
+            title: "Lamps and road users, night beginning \(showcase.date) — \(routeName)",
             subtitle: "program \(plan.programName) · switch-on \(ReportText.clock(plan.switchOn, zone)) · switch-off "
                 + "\(ReportText.clock(plan.switchOff, zone)) · \(showcase.users.count) road users · dark ahead "
                 + "\(ReportText.duration(nightDark))")
@@ -82,9 +82,9 @@ public enum SimReport {
         var out: [String] = []
         func kwh(_ v: Double) -> String { T.number(v, decimals: v >= 100 ? 1 : 3, grouped: true) + " kWh" }
 
-        out.append("# Lichtweg simulation: \(md(route.name))")
+        out.append("# Lichtweg simulation: \(md(route.name)), profile version \(s.profileVersion)")
         out.append("")
-        out.append("Route `\(inlineCode(route.id))` · profile version \(s.profileVersion) · \(route.poles.count) poles over "
+        out.append("Route `\(inlineCode(route.id))` · \(route.poles.count) poles over "
             + "\(T.number(route.length, decimals: 0, grouped: true)) m · time zone \(md(route.timeZone))  ")
         out.append("Model: \(md(s.model))\(s.idealSensors ? " (ideal sensors)" : "") · seed \(s.seed) · "
             + "\(s.nights) night\(s.nights == 1 ? "" : "s") from \(md(s.from))")
@@ -196,8 +196,9 @@ public enum SimReport {
         } else {
             let worst = s.darkSecondsByPole.sorted { $0.value > $1.value }.prefix(3)
                 .map { "\(md($0.key)) \(T.duration($0.value))" }
-            out.append("*Where the remaining dark seconds happen along the route (most: \(worst.joined(separator: ", "))). "
-                + "Dark seconds cluster at the route's ends (road users approaching from outside) and where sensors miss.*")
+            out.append("*Where the remaining dark seconds happen along the route, by the pole that was too dark (most: "
+                + "\(worst.joined(separator: ", "))). A second in which two poles ahead were too dark counts for both, "
+                + "so the bars can add up to more than the dark exposure.*")
         }
         out.append("")
 

@@ -33,7 +33,7 @@ struct SpaceTimeDiagram {
         let chainages = poles.map(\.chainage)
         let plotW = width - left - right
         let plotH = min(860, max(300, Double(poles.count) * 16))
-        let height = top + plotH + 170
+        let height = top + plotH + 150
         let x0 = left, y0 = top
         let span = max(1, to - from)
         func tx(_ t: Instant) -> Double { x0 + (t - from) / span * plotW }
@@ -49,8 +49,8 @@ struct SpaceTimeDiagram {
 
         var svg = SVGCanvas(width: width, height: height)
         svg.clipRect(id: "plot", x: x0, y: y0, width: plotW, height: plotH)
-        svg.text(title, x: x0, y: 26, size: 17, bold: true)
-        svg.text(subtitle, x: x0, y: 48, size: 12, fill: "#555")
+        svg.text(ReportText.fit(title, pixels: width - x0 - 10, fontSize: 17, bold: true), x: x0, y: 26, size: 17, bold: true)
+        svg.text(ReportText.fit(subtitle, pixels: width - x0 - 10, fontSize: 12), x: x0, y: 48, size: 12, fill: "#555")
 
         // Background: the approach outside the route, and the route itself with the lamps off.
         svg.rect(x: x0, y: y0, width: plotW, height: plotH, fill: "#3a4654", cls: "approach")
@@ -67,21 +67,27 @@ struct SpaceTimeDiagram {
         // The lamps.
         let columns = max(20, min(Int(plotW.rounded()), Self.maxCells / max(1, poles.count)))
         let colW = plotW / Double(columns)
+        // One path per pole and colour: each run of equal colour is a horizontal stroke as tall as
+        // the band ("M x y h w"), which keeps a busy night's file small.
         svg.beginGroup(cls: "lamps")
         for p in poles.indices {
             let means = Self.meanLevels(record.timelines[p], from: from.secondsSinceEpoch, to: to.secondsSinceEpoch,
                                         columns: columns)
             let yTop = cy(upper[p]), yBottom = cy(lower[p])
+            let yMid = svg.n((yTop + yBottom) / 2, 2)
+            var runs = [String](repeating: "", count: LevelPalette.steps)
             var c = 0
             while c < columns {
                 let step = LevelPalette.step(means[c])
                 var end = c + 1
                 while end < columns && LevelPalette.step(means[end]) == step { end += 1 }
                 if step > 0 {
-                    svg.rect(x: x0 + Double(c) * colW, y: yTop, width: Double(end - c) * colW, height: yBottom - yTop,
-                             fill: LevelPalette.colours[step])
+                    runs[step] += "M" + svg.n(x0 + Double(c) * colW, 2) + " " + yMid + "h" + svg.n(Double(end - c) * colW, 2)
                 }
                 c = end
+            }
+            for (step, d) in runs.enumerated() where !d.isEmpty {
+                svg.path(d, stroke: LevelPalette.colours[step], width: yBottom - yTop, cls: "lamp")
             }
         }
         svg.endGroup()
@@ -105,8 +111,11 @@ struct SpaceTimeDiagram {
         // Road users, and where they had too little light ahead.
         let darkByUser = Dictionary(analysis.users.map { ($0.user.number, $0.darkSeconds) }, uniquingKeysWith: +)
         let darkIntervals = Self.darkIntervals(record: record, profile: profile, model: model)
+        let shown = record.users.filter { $0.departure > from && $0.arrival < to }
+        // Many road users in little width (a whole night): thin lines without casing, so the lamps show.
+        let crowded = Double(shown.count) > plotW / 12
         svg.beginGroup(cls: "road-users", clip: "plot")
-        for user in record.users where user.departure > from && user.arrival < to {
+        for user in shown {
             let pts = Self.path(of: user, from: max(from, user.arrival), to: min(to, user.departure))
                 .map { (x: tx($0.t), y: cy($0.x)) }
             guard pts.count >= 2 else { continue }
@@ -117,8 +126,9 @@ struct SpaceTimeDiagram {
             if user.turnedBack { tip += ", turned back" }
             if let dark = darkByUser[user.number], dark > 0 { tip += "; dark ahead \(ReportText.duration(dark))" }
             svg.beginGroup(cls: "road-user", title: tip)
-            svg.polyline(pts, stroke: UserStyle.casing, width: 3.2, opacity: 0.55, cls: "casing")
-            svg.polyline(pts, stroke: UserStyle.colour(user.kind), width: 1.5, cls: "user \(user.kind.rawValue)")
+            if !crowded { svg.polyline(pts, stroke: UserStyle.casing, width: 3.2, opacity: 0.55, cls: "casing") }
+            svg.polyline(pts, stroke: UserStyle.colour(user.kind), width: crowded ? 0.9 : 1.5, opacity: crowded ? 0.8 : nil,
+                         cls: "user \(user.kind.rawValue)")
             for interval in darkIntervals[user.number] ?? [] {
                 let a = max(interval.start, from.secondsSinceEpoch), b = min(interval.end, to.secondsSinceEpoch)
                 guard b > a else { continue }
@@ -127,7 +137,7 @@ struct SpaceTimeDiagram {
                 if mark.count == 2 && abs(mark[1].x - mark[0].x) < 1 && abs(mark[1].y - mark[0].y) < 1 {
                     mark[1].x = mark[0].x + 1  // keep very short moments visible
                 }
-                svg.polyline(mark, stroke: UserStyle.darkMark, width: 4.5, cls: "dark")
+                svg.polyline(mark, stroke: UserStyle.darkMark, width: crowded ? 3.5 : 4.5, cls: "dark")
             }
             svg.endGroup()
         }
@@ -319,15 +329,22 @@ struct SpaceTimeDiagram {
         }
         guard !onRoute.isEmpty else { return nil }
         let lastStart = max(from.secondsSinceEpoch, to.secondsSinceEpoch - length)
-        var best: (start: Double, total: Double)?
+        var starts: [Double] = []
+        var totals: [Double] = []
         var s = from.secondsSinceEpoch
         while s <= lastStart + 1e-6 {
             let window = Interval(s, s + length)
             var total = 0.0
             for i in onRoute { total += window.intersection(i)?.length ?? 0 }
-            if total > (best?.total ?? 0) { best = (s, total) }
+            starts.append(s)
+            totals.append(total)
             s += 60
         }
-        return best.map { Instant(secondsSinceEpoch: $0.start) }
+        guard let best = totals.max(), best > 0, let first = totals.firstIndex(where: { $0 >= best - 1e-6 }) else { return nil }
+        // Several windows can hold the same road-user time (a short burst fits in many): take the
+        // middle one of the first run of them, so the burst sits in the middle of the picture.
+        var runEnd = first
+        while runEnd + 1 < totals.count && totals[runEnd + 1] >= best - 1e-6 { runEnd += 1 }
+        return Instant(secondsSinceEpoch: starts[(first + runEnd) / 2])
     }
 }

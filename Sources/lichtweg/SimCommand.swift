@@ -119,7 +119,8 @@ struct SimCommand: ParsableCommand {
             progress.advance(label: record.date.description)
         }
         let elapsed = started.duration(to: clock.now)
-        summary.finish(wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        summary.finish(wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                       eventsByKind: simulator.eventsByKind)
         progress.finish()
 
         // MARK: Output

@@ -342,11 +342,21 @@ public struct PoleStateMachine: Sendable {
         // the neighbours keep their light as long as the presence lasts, and a road user who
         // arrives while the line is already active is announced soon.
         if let plan, let presence = plan.presence, plan.tracksPresence(at: now), localSensorActive,
-           let last = lastNotice, now >= last.at + Self.renewalSeconds(presence) {
+           let last = lastNotice, now >= last.at + renewalSeconds(presence) {
             // Direction and speed are left open: while the line stays active the sensor may see
             // several road users going either way (simulation showed that copying the first
-            // estimate lights the wrong side of the pole).
-            let renewal = DetectionNotice(pole: poleID, direction: nil, speed: nil, at: now)
+            // estimate lights the wrong side of the pole). An end pole's sensor looking out of
+            // the route is the exception: whoever it sees next comes in, at unknown speed, so its
+            // renewal is a full notice into the route.
+            let renewal: DetectionNotice
+            if let entry = entryDirectionOfActiveSensor {
+                renewal = DetectionNotice(pole: poleID, direction: entry, speed: nil, at: now)
+            } else {
+                // Full reach both ways: with overlapping long zones (one radar per pole) the renewal
+                // is what keeps the light ahead of someone walking through them; limiting it to
+                // the nearest poles left walkers in the dark in simulation.
+                renewal = DetectionNotice(pole: poleID, direction: nil, speed: nil, at: now)
+            }
             actions.append(.publishDetection(renewal))
             lastNotice = renewal
         }
@@ -440,9 +450,23 @@ public struct PoleStateMachine: Sendable {
         return actions
     }
 
-    /// How often a detection notice is renewed while a sensor stays active.
-    static func renewalSeconds(_ presence: PresenceControl) -> Double {
-        min(presence.holdSeconds / 2, 5)
+    /// If an active sensor of this pole is at an end of the route and looks out of it: the
+    /// direction into the route.
+    private var entryDirectionOfActiveSensor: TravelDirection? {
+        guard let profile, let index = poleIndex, profile.route.poles.count > 1 else { return nil }
+        let last = profile.route.poles.count - 1
+        for track in sensors.values where !track.stuck && track.debouncer.active {
+            if index == 0 && track.config.facing == .decreasing { return .increasing }
+            if index == last && track.config.facing == .increasing { return .decreasing }
+        }
+        return nil
+    }
+
+    /// How often a detection notice is renewed while a sensor stays active: every half hold keeps
+    /// the neighbours lit; at an end of the route, where the next road user to arrive may be a
+    /// fast car hidden by one already in the zone, every few seconds.
+    private func renewalSeconds(_ presence: PresenceControl) -> Double {
+        entryDirectionOfActiveSensor != nil ? min(presence.holdSeconds / 2, 5) : presence.holdSeconds / 2
     }
 
     /// Whether a working local sensor is active now.
@@ -461,7 +485,7 @@ public struct PoleStateMachine: Sendable {
         if neighbourHoldUntil > now { candidates.append(neighbourHoldUntil) }
         if let until = override?.until, until > now { candidates.append(until) }
         if let plan, let presence = plan.presence, localSensorActive, let last = lastNotice {
-            candidates.append(last.at + Self.renewalSeconds(presence))
+            candidates.append(last.at + renewalSeconds(presence))
         }
         if let safety = profile?.safety {
             for track in sensors.values {

@@ -19,12 +19,16 @@ public struct RouteSimulator {
     private var nightIndex = 0
     private var userNumber = 0
     public private(set) var eventsProcessed = 0
+    /// Events processed by kind (sensor, notice, timer, hour), for the benchmark's account of
+    /// where the time goes.
+    public private(set) var eventsByKind: [String: Int] = [:]
     private var network: SimRandom
     private var started = false
 
     enum SimEvent {
         case sensor(pole: Int, sensor: Int, on: Bool)
-        case notice(pole: Int, DetectionNotice)
+        /// A detection notice from pole `from` reaching pole `pole` (indices keep the event small).
+        case notice(pole: Int, from: Int, direction: TravelDirection?, speed: Double?, at: Instant)
         case timer(pole: Int, generation: Int)
         case hourTick(index: Int)
     }
@@ -115,6 +119,12 @@ public struct RouteSimulator {
             now = t
             eventsProcessed += 1
             switch event {
+            case .sensor: eventsByKind["sensor", default: 0] += 1
+            case .notice: eventsByKind["notice", default: 0] += 1
+            case .timer: eventsByKind["timer", default: 0] += 1
+            case .hourTick: eventsByKind["hour", default: 0] += 1
+            }
+            switch event {
             case let .hourTick(index):
                 let reading = routeEnergy(at: hourMarks[index])
                 hourlyEnergy.append(reading - lastReading)
@@ -160,7 +170,8 @@ public struct RouteSimulator {
             guard (before == 0) != (after == 0) else { return }
             let id = poles[index].sensorIDs[sensor]
             apply(poles[index].machine.handle(.presenceEdge(sensor: id, active: after > 0), at: now), pole: index)
-        case let .notice(index, notice):
+        case let .notice(index, from, direction, speed, at):
+            let notice = DetectionNotice(pole: profile.route.poles[from].id, direction: direction, speed: speed, at: at)
             apply(poles[index].machine.handle(.neighbourDetection(notice), at: now), pole: index)
         case let .timer(index, generation):
             guard generation == poles[index].timerGeneration else { return }  // superseded
@@ -181,7 +192,8 @@ public struct RouteSimulator {
                 for neighbour in poles[index].neighbours where neighbour != index {
                     if network.chance(model.network.loss) { continue }
                     let latency = network.logNormal(median: model.network.latencyMedian, p95: model.network.latencyP95)
-                    queue.push(.notice(pole: neighbour, notice), at: (now + latency).secondsSinceEpoch)
+                    queue.push(.notice(pole: neighbour, from: index, direction: notice.direction, speed: notice.speed,
+                                       at: notice.at), at: (now + latency).secondsSinceEpoch)
                 }
             case let .armTimer(at):
                 poles[index].timerGeneration += 1

@@ -61,6 +61,8 @@ public struct SimulationSummary: Sendable, Encodable {
     public var maxSwitchCyclesPerLampNight: Int = 0
 
     public var events: Int = 0
+    /// Events by kind: sensor edges, notices delivered, timers, hourly readings.
+    public var eventsByKind: [String: Int] = [:]
     public var simulatedSeconds: Double = 0
     public var wallSeconds: Double = 0
     public var speedup: Double = 0
@@ -124,7 +126,8 @@ public struct SimulationSummary: Sendable, Encodable {
     }
 
     /// Records the wall-clock time the run took.
-    public mutating func finish(wallSeconds: Double) {
+    public mutating func finish(wallSeconds: Double, eventsByKind: [String: Int] = [:]) {
+        self.eventsByKind = eventsByKind
         self.wallSeconds = wallSeconds
         speedup = wallSeconds > 0 ? simulatedSeconds / wallSeconds : 0
         eventsPerSecond = wallSeconds > 0 ? Double(events) / wallSeconds : 0

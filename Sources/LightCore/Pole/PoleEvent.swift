@@ -10,8 +10,9 @@ public enum PoleEvent: Hashable, Sendable {
     /// The timer armed by the last `PoleAction.armTimer` expired (early or late is harmless: the
     /// machine recomputes from the clock).
     case timer
-    /// A new, already verified profile is in force (nil: the profile was withdrawn).
-    case profileChanged(Profile?)
+    /// A new, already verified profile is in force (nil: the profile was withdrawn). Boxed, so
+    /// that the many small events are not as large as a profile.
+    indirect case profileChanged(Profile?)
     /// An operator's override (nil clears it).
     case override(ManualOverride?)
     /// The wall clock was stepped by `seconds` (e.g. NTP's first sync after a power loss); stored

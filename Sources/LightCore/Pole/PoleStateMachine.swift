@@ -82,6 +82,16 @@ public struct PoleStateMachine: Sendable {
     private var fallbackLuminaire: Luminaire
     private let failsafeWithoutProfile: DimLevel
 
+    // Derived from the profile when it is installed, so that the hot path (a simulator delivers
+    // millions of events) neither searches the route nor copies the profile.
+    private var hasProfile = false
+    private var planWindow = (start: Instant.distantFuture, end: Instant.distantPast)
+    private var chainages: [Double] = []
+    private var poleIndexByID: [String: Int] = [:]
+    private var sensorOrder: [String] = []
+    private var safety: SafetySettings?
+    private var profileLuminaire: Luminaire?
+
     private struct SensorTrack: Hashable, Sendable {
         var config: Sensor
         var debouncer: SensorDebouncer
@@ -134,10 +144,14 @@ public struct PoleStateMachine: Sendable {
                 sensors[sensorID] = track
             }
         case let .neighbourDetection(notice):
+            // Most notices come from poles too far off to matter; they change no hold, and then
+            // there is nothing to reconcile (every deadline already has its timer).
+            let before = neighbourHoldUntil
             receive(notice, at: now)
+            if started && neighbourHoldUntil == before { return actions }
         case .timer:
             armedTimer = nil
-            for id in sensors.keys.sorted() {
+            for id in sensorOrder {
                 if let accepted = sensors[id]!.debouncer.settle(at: now) {
                     actions += accept(sensor: id, active: accepted, at: now)
                 }
@@ -180,24 +194,30 @@ public struct PoleStateMachine: Sendable {
                    faults: faults)
     }
 
-    private var luminaire: Luminaire {
-        if let profile, let index = poleIndex, let l = profile.route.luminaire(of: profile.route.poles[index]) {
-            return l
-        }
-        return fallbackLuminaire
-    }
+    private var luminaire: Luminaire { profileLuminaire ?? fallbackLuminaire }
 
     // MARK: - Profile
 
     private mutating func installProfile(_ newProfile: Profile?, at now: Instant) {
         profile = newProfile
+        hasProfile = newProfile != nil
         plan = nil
+        planWindow = (.distantFuture, .distantPast)
         poleIndex = newProfile?.route.index(ofPole: poleID)
+        chainages = newProfile?.route.poles.map(\.chainage) ?? []
+        poleIndexByID = [:]
+        for (i, pole) in (newProfile?.route.poles ?? []).enumerated() where poleIndexByID[pole.id] == nil {
+            poleIndexByID[pole.id] = i
+        }
+        safety = newProfile?.safety
+        profileLuminaire = nil
         guard let newProfile, let index = poleIndex else {
             sensors = [:]
+            sensorOrder = []
             return
         }
-        fallbackLuminaire = newProfile.route.luminaire(of: newProfile.route.poles[index]) ?? fallbackLuminaire
+        profileLuminaire = newProfile.route.luminaire(of: newProfile.route.poles[index])
+        fallbackLuminaire = profileLuminaire ?? fallbackLuminaire
         var tracks: [String: SensorTrack] = [:]
         for sensor in newProfile.route.poles[index].sensors {
             // A sensor that was already known keeps its line state across a profile change.
@@ -210,12 +230,15 @@ public struct PoleStateMachine: Sendable {
             }
         }
         sensors = tracks
+        sensorOrder = tracks.keys.sorted()
     }
 
     private mutating func currentPlan(at now: Instant) -> NightPlan? {
-        guard let profile else { return nil }
-        if let plan, plan.windowStart <= now, now < plan.windowEnd { return plan }
-        plan = NightPlan.make(for: profile, containing: now)
+        // A plain flag: even testing the optional profile for nil copied it on every event.
+        guard hasProfile else { return nil }
+        if planWindow.start <= now && now < planWindow.end { return plan }
+        plan = NightPlan.make(for: profile!, containing: now)
+        planWindow = (plan!.windowStart, plan!.windowEnd)
         return plan
     }
 
@@ -242,15 +265,15 @@ public struct PoleStateMachine: Sendable {
         // The hold runs from the last moment the road user was seen: a rising edge and a falling
         // edge both restart it.
         localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalEstimate?.speed))
-        if active, let profile, let index = poleIndex {
-            let chainage = profile.route.poles[index].chainage
+        if active, let index = poleIndex {
+            let chainage = chainages[index]
             var estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
                                                  poleChainage: chainage, at: now)
             if estimate == nil {
                 // A sensor at an end of the route looking out of it sees road users before they
                 // reach the route; with nothing else known they are taken to be coming in, so the
                 // light goes ahead of them into the route.
-                let lastIndex = profile.route.poles.count - 1
+                let lastIndex = chainages.count - 1
                 if index == 0 && track.config.facing == .decreasing && lastIndex > 0 {
                     estimate = TravelEstimator.Estimate(direction: .increasing, speed: nil)
                 } else if index == lastIndex && track.config.facing == .increasing && lastIndex > 0 {
@@ -273,15 +296,15 @@ public struct PoleStateMachine: Sendable {
     }
 
     private mutating func receive(_ notice: DetectionNotice, at now: Instant) {
-        guard notice.pole != poleID, clockIsUsable(now), let profile, let me = poleIndex,
-              let them = profile.route.index(ofPole: notice.pole),
+        guard notice.pole != poleID, clockIsUsable(now), let me = poleIndex,
+              let them = poleIndexByID[notice.pole],
               let plan = currentPlan(at: now), let presence = plan.presence, plan.tracksPresence(at: now)
         else { return }
         // Use the detection's own time when it is plausible, so network latency does not shorten
         // the hold; a notice from the future (clock skew) counts from now.
         let seen = min(notice.at, now)
-        let myChainage = profile.route.poles[me].chainage
-        let theirChainage = profile.route.poles[them].chainage
+        let myChainage = chainages[me]
+        let theirChainage = chainages[them]
         travel.noteNeighbour(chainage: theirChainage, at: seen)
         guard now - seen <= presence.holdSeconds else { return }  // stale: the user has long passed
 
@@ -302,8 +325,7 @@ public struct PoleStateMachine: Sendable {
                 let step = notice.direction == .increasing ? 1 : -1
                 var count = 0
                 var i = them + step
-                while i >= 0 && i < profile.route.poles.count
-                    && abs(profile.route.poles[i].chainage - theirChainage) <= metres {
+                while i >= 0 && i < chainages.count && abs(chainages[i] - theirChainage) <= metres {
                     count += 1
                     i += step
                 }
@@ -327,8 +349,8 @@ public struct PoleStateMachine: Sendable {
         let presence = plan?.presence
 
         // Stuck sensors: active for longer than any road user could be.
-        if let safety = profile?.safety {
-            for id in sensors.keys.sorted() {
+        if let safety {
+            for id in sensorOrder {
                 let track = sensors[id]!
                 // The same sum as the deadline armed for it, so the timer always finds it due.
                 if !track.stuck, let since = track.activeSince, now >= since + safety.stuckSensorSeconds {
@@ -361,20 +383,25 @@ public struct PoleStateMachine: Sendable {
             lastNotice = renewal
         }
 
-        // Faults.
-        var newFaults: Set<PoleFault> = []
-        if profile == nil { newFaults.insert(.noProfile) }
-        if profile != nil && poleIndex == nil { newFaults.insert(.poleNotInProfile) }
-        if !clockIsUsable(now) { newFaults.insert(.clockUntrusted) }
-        for (id, track) in sensors where track.stuck { newFaults.insert(.stuckSensor(id)) }
-        for id in hardwareFailures.keys where sensors[id] != nil { newFaults.insert(.sensorFailure(id)) }
-        for fault in newFaults.subtracting(faults).sorted(by: { $0.description < $1.description }) {
-            actions.append(.raiseFault(fault))
+        // Faults. Almost always there are none, and nothing needs to be built.
+        var sensorFault = false
+        for id in sensorOrder where sensors[id]!.stuck || hardwareFailures[id] != nil { sensorFault = true }
+        let clockFault = !clockIsUsable(now)
+        if profile == nil || poleIndex == nil || clockFault || sensorFault || !faults.isEmpty {
+            var newFaults: Set<PoleFault> = []
+            if profile == nil { newFaults.insert(.noProfile) }
+            if profile != nil && poleIndex == nil { newFaults.insert(.poleNotInProfile) }
+            if clockFault { newFaults.insert(.clockUntrusted) }
+            for (id, track) in sensors where track.stuck { newFaults.insert(.stuckSensor(id)) }
+            for id in hardwareFailures.keys where sensors[id] != nil { newFaults.insert(.sensorFailure(id)) }
+            for fault in newFaults.subtracting(faults).sorted(by: { $0.description < $1.description }) {
+                actions.append(.raiseFault(fault))
+            }
+            for fault in faults.subtracting(newFaults).sorted(by: { $0.description < $1.description }) {
+                actions.append(.clearFault(fault))
+            }
+            faults = newFaults
         }
-        for fault in faults.subtracting(newFaults).sorted(by: { $0.description < $1.description }) {
-            actions.append(.clearFault(fault))
-        }
-        faults = newFaults
 
         // State and target level.
         let newState: State
@@ -386,16 +413,15 @@ public struct PoleStateMachine: Sendable {
             target = failsafeWithoutProfile
         } else if poleIndex == nil {
             newState = .failsafe(.poleNotInProfile)
-            target = profile!.safety.failsafeLevel
+            target = safety?.failsafeLevel ?? failsafeWithoutProfile
         } else if plan == nil {
             newState = .failsafe(.clockUntrusted)
-            target = profile!.safety.failsafeLevel
+            target = safety?.failsafeLevel ?? failsafeWithoutProfile
         } else if let plan, let segment = plan.segment(at: now) {
-            let sensorFault = sensors.values.contains { $0.stuck } || newFaults.contains { $0.code == "sensor-failure" }
             let localActive = localSensorActive
             let boosted = presence != nil && (localActive || now < localHoldUntil || now < neighbourHoldUntil)
             var level = max(segment.level, segment.minimum)
-            if sensorFault { level = max(level, profile!.safety.sensorFaultLevel) }
+            if sensorFault, let safety { level = max(level, safety.sensorFaultLevel) }
             if boosted, let presence { level = max(level, presence.level) }
             if let activeOverride {
                 newState = .overridden
@@ -453,8 +479,8 @@ public struct PoleStateMachine: Sendable {
     /// If an active sensor of this pole is at an end of the route and looks out of it: the
     /// direction into the route.
     private var entryDirectionOfActiveSensor: TravelDirection? {
-        guard let profile, let index = poleIndex, profile.route.poles.count > 1 else { return nil }
-        let last = profile.route.poles.count - 1
+        guard let index = poleIndex, chainages.count > 1 else { return nil }
+        let last = chainages.count - 1
         for track in sensors.values where !track.stuck && track.debouncer.active {
             if index == 0 && track.config.facing == .decreasing { return .increasing }
             if index == last && track.config.facing == .increasing { return .decreasing }
@@ -479,24 +505,27 @@ public struct PoleStateMachine: Sendable {
     }
 
     private func nextDeadline(after now: Instant, plan: NightPlan?) -> Instant? {
-        var candidates: [Instant] = []
-        if let plan { candidates.append(plan.nextChange(after: now)) }
-        if localHoldUntil > now { candidates.append(localHoldUntil) }
-        if neighbourHoldUntil > now { candidates.append(neighbourHoldUntil) }
-        if let until = override?.until, until > now { candidates.append(until) }
-        if let plan, let presence = plan.presence, localSensorActive, let last = lastNotice {
-            candidates.append(last.at + renewalSeconds(presence))
-        }
-        if let safety = profile?.safety {
-            for track in sensors.values {
-                if let since = track.activeSince, !track.stuck { candidates.append(since + safety.stuckSensorSeconds) }
-                if let pending = track.debouncer.pendingDeadline { candidates.append(pending) }
-            }
-        }
         if !clockIsUsable(now) && now < Self.earliestPlausibleTime { return nil }
         // Strictly later: whatever was due at `now` has just been handled, and a timer at `now`
-        // would only come straight back.
-        return candidates.filter { $0 > now }.min()
+        // would only come straight back. (Kept free of allocations: it runs after every event.)
+        var next: Instant?
+        func consider(_ t: Instant) {
+            if t > now, next == nil || t < next! { next = t }
+        }
+        if let plan { consider(plan.nextChange(after: now)) }
+        consider(localHoldUntil)
+        consider(neighbourHoldUntil)
+        if let until = override?.until { consider(until) }
+        if let plan, let presence = plan.presence, localSensorActive, let last = lastNotice {
+            consider(last.at + renewalSeconds(presence))
+        }
+        if let safety {
+            for track in sensors.values {
+                if let since = track.activeSince, !track.stuck { consider(since + safety.stuckSensorSeconds) }
+                if let pending = track.debouncer.pendingDeadline { consider(pending) }
+            }
+        }
+        return next
     }
 
     private mutating func meter(to now: Instant) {
@@ -516,5 +545,6 @@ public struct PoleStateMachine: Sendable {
         output.start = output.start + seconds
         armedTimer = nil
         plan = nil
+        planWindow = (.distantFuture, .distantPast)
     }
 }

@@ -54,13 +54,16 @@ public struct NightPlan: Hashable, Sendable {
     /// The next instant after `instant` at which the scheduled base changes (switch-on, a step,
     /// switch-off, or the end of the night's window).
     public func nextChange(after instant: Instant) -> Instant {
-        var candidates = [windowEnd]
-        if isLitAtAll {
-            candidates.append(switchOn)
-            candidates.append(switchOff)
-            candidates.append(contentsOf: steps.map(\.start))
+        var next = windowEnd
+        func consider(_ t: Instant) {
+            if t > instant && t < next { next = t }
         }
-        return candidates.filter { $0 > instant }.min() ?? windowEnd
+        if isLitAtAll {
+            consider(switchOn)
+            consider(switchOff)
+            for step in steps { consider(step.start) }
+        }
+        return next
     }
 }
 

@@ -27,8 +27,10 @@ public struct RouteSimulator {
 
     enum SimEvent {
         case sensor(pole: Int, sensor: Int, on: Bool)
-        /// A detection notice from pole `from` reaching pole `pole` (indices keep the event small).
-        case notice(pole: Int, from: Int, direction: TravelDirection?, speed: Double?, at: Instant)
+        /// A detection notice from pole `from` reaching the poles that subscribe to it. The broker
+        /// delivers one publication to all subscribers at about the same time, so one event
+        /// stands for all of them; each subscriber may still lose it.
+        case notice(from: Int, direction: TravelDirection?, speed: Double?, at: Instant)
         case timer(pole: Int, generation: Int)
         case hourTick(index: Int)
     }
@@ -39,6 +41,8 @@ public struct RouteSimulator {
         /// Road users (and false triggers) currently keeping each sensor line active.
         var lineHolders: [Int]
         var timerGeneration = 0
+        /// The earliest timer event queued for this pole and still current.
+        var queuedTimer: Instant?
         var timeline: [LevelRamp] = []
         var switchCycles = 0
         var neighbours: ClosedRange<Int>
@@ -170,11 +174,15 @@ public struct RouteSimulator {
             guard (before == 0) != (after == 0) else { return }
             let id = poles[index].sensorIDs[sensor]
             apply(poles[index].machine.handle(.presenceEdge(sensor: id, active: after > 0), at: now), pole: index)
-        case let .notice(index, from, direction, speed, at):
+        case let .notice(from, direction, speed, at):
             let notice = DetectionNotice(pole: profile.route.poles[from].id, direction: direction, speed: speed, at: at)
-            apply(poles[index].machine.handle(.neighbourDetection(notice), at: now), pole: index)
+            for neighbour in poles[from].neighbours where neighbour != from {
+                if network.chance(model.network.loss) { continue }
+                apply(poles[neighbour].machine.handle(.neighbourDetection(notice), at: now), pole: neighbour)
+            }
         case let .timer(index, generation):
             guard generation == poles[index].timerGeneration else { return }  // superseded
+            poles[index].queuedTimer = nil
             apply(poles[index].machine.handle(.timer, at: now), pole: index)
         case .hourTick:
             break
@@ -189,16 +197,18 @@ public struct RouteSimulator {
                 if level > previous && level > .off { poles[index].switchCycles += 1 }
                 poles[index].timeline.append(poles[index].machine.output)
             case let .publishDetection(notice):
-                for neighbour in poles[index].neighbours where neighbour != index {
-                    if network.chance(model.network.loss) { continue }
-                    let latency = network.logNormal(median: model.network.latencyMedian, p95: model.network.latencyP95)
-                    queue.push(.notice(pole: neighbour, from: index, direction: notice.direction, speed: notice.speed,
-                                       at: notice.at), at: (now + latency).secondsSinceEpoch)
-                }
+                let latency = network.logNormal(median: model.network.latencyMedian, p95: model.network.latencyP95)
+                queue.push(.notice(from: index, direction: notice.direction, speed: notice.speed, at: notice.at),
+                           at: (now + latency).secondsSinceEpoch)
             case let .armTimer(at):
+                // Holds are extended all the time; a timer already queued for an earlier instant
+                // stays, and when it fires the pole arms the later one again (an early timer does
+                // no harm). This spares the queue one event per extension.
+                let due = max(at, now)
+                if let queued = poles[index].queuedTimer, queued <= due { break }
                 poles[index].timerGeneration += 1
-                queue.push(.timer(pole: index, generation: poles[index].timerGeneration),
-                           at: max(at, now).secondsSinceEpoch)
+                poles[index].queuedTimer = due
+                queue.push(.timer(pole: index, generation: poles[index].timerGeneration), at: due.secondsSinceEpoch)
             case .reportState, .raiseFault, .clearFault:
                 break
             }

@@ -76,7 +76,8 @@ public struct RouteSimulator {
     }
 
     /// Simulates the night that begins on `date` (noon to noon) and returns what happened.
-    public mutating func simulateNight(_ date: LocalDate) -> NightRecord {
+    /// `users` replaces the generated traffic (for hand-made scenarios).
+    public mutating func simulateNight(_ date: LocalDate, users givenUsers: [RoadUser]? = nil) -> NightRecord {
         let plan = NightPlan.make(for: profile, date: date)
         var random = SimRandom(seed: seed, stream: UInt64(bitPattern: Int64(date.daysSinceEpoch)))
         if !started {
@@ -92,7 +93,7 @@ public struct RouteSimulator {
         }
 
         // The physical world of this night: road users and false triggers, as sensor edges.
-        let users = generateUsers(plan: plan, random: &random)
+        let users = givenUsers ?? generateUsers(plan: plan, random: &random)
         for user in users { scheduleSensorEdges(for: user, random: &random) }
         scheduleFalseTriggers(from: plan.windowStart, to: plan.windowEnd, random: &random)
 

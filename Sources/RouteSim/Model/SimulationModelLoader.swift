@@ -178,8 +178,9 @@ public enum SimulationModelLoader {
         func fail(_ line: Int, _ path: String, _ message: String) {
             problems.append(ProfileDiagnostic(file: file, line: line, path: path, message: message))
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\r", with: "")
+        // Spreadsheets write CRLF, which Swift reads as one character: split on any line end.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
         }
         guard let headerIndex = lines.firstIndex(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else {
             return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "no header line 'hour,pedestrian,cyclist,car'")]))
@@ -189,16 +190,25 @@ public enum SimulationModelLoader {
             return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: headerIndex + 1, path: "header",
                                                                   message: "the first column must be 'hour', then road-user kinds (pedestrian, cyclist, car)")]))
         }
-        var kinds: [RoadUserKind] = []
-        for name in header.dropFirst() {
+        // Which column holds which kind.
+        var columns: [(column: Int, kind: RoadUserKind)] = []
+        for (column, name) in header.enumerated().dropFirst() {
             guard let kind = RoadUserKind(rawValue: name) else {
                 fail(headerIndex + 1, "header", "unknown road-user kind '\(name)' (pedestrian, cyclist, car)")
                 continue
             }
-            kinds.append(kind)
+            if columns.contains(where: { $0.kind == kind }) {
+                fail(headerIndex + 1, "header", "road-user kind '\(name)' appears twice")
+                continue
+            }
+            columns.append((column, kind))
         }
-        var counts: [RoadUserKind: [Double?]] = Dictionary(uniqueKeysWithValues: kinds.map { ($0, Array(repeating: nil, count: 24)) })
+        var counts: [RoadUserKind: [Double?]] = [:]
+        for (_, kind) in columns { counts[kind] = Array(repeating: nil, count: 24) }
+        var seenHours: Set<Int> = []
+        var lastLine = headerIndex + 1
         for (i, line) in lines.enumerated() where i > headerIndex && !line.isEmpty && !line.hasPrefix("#") {
+            lastLine = i + 1
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count == header.count else {
                 fail(i + 1, "row", "expected \(header.count) columns, found \(cells.count)")
@@ -208,20 +218,18 @@ public enum SimulationModelLoader {
                 fail(i + 1, "hour", "'\(cells[0])' is not an hour 0–23")
                 continue
             }
-            for (k, kind) in kinds.enumerated() {
-                guard let v = Double(cells[k + 1]), v >= 0, v.isFinite else {
-                    fail(i + 1, kind.rawValue, "'\(cells[k + 1])' is not a count ≥ 0")
+            if !seenHours.insert(hour).inserted { fail(i + 1, "hour", "hour \(hour) appears twice") }
+            for (column, kind) in columns {
+                guard let v = Double(cells[column]), v >= 0, v.isFinite else {
+                    fail(i + 1, kind.rawValue, "'\(cells[column])' is not a count ≥ 0")
                     continue
                 }
-                if counts[kind]![hour] != nil { fail(i + 1, "hour", "hour \(hour) appears twice") }
                 counts[kind]![hour] = v
             }
         }
-        for kind in kinds {
-            let missing = (0..<24).filter { counts[kind]![$0] == nil }
-            if !missing.isEmpty && problems.isEmpty {
-                fail(lines.count, kind.rawValue, "no count for hour(s) \(missing.map(String.init).joined(separator: ", "))")
-            }
+        let missing = (0..<24).filter { !seenHours.contains($0) }
+        if !missing.isEmpty && problems.isEmpty {
+            fail(lastLine, "hour", "no row for hour(s) \(missing.map(String.init).joined(separator: ", "))")
         }
         if !problems.isEmpty { return .failure(ProfileDiagnostics(problems)) }
         return .success(counts.mapValues { $0.map { $0 ?? 0 } })

@@ -15,6 +15,8 @@ public struct LightAheadAnalysis: Sendable {
         /// Seconds with a pole within sight distance ahead, at night.
         public var exposedSeconds: Double
         public var darkSeconds: Double
+        /// When this road user had darkness ahead (merged, in seconds since the epoch).
+        public var darkIntervals: [Interval]
         public var ratio: Double { exposedSeconds > 0 ? 1 - darkSeconds / exposedSeconds : 1 }
     }
 
@@ -40,6 +42,12 @@ public struct LightAheadAnalysis: Sendable {
     public var presenceLevel: DimLevel?
 
     public var exposedSeconds: Double { users.reduce(0) { $0 + $1.exposedSeconds } }
+    /// Each road user's dark intervals, by road-user number (only those with any).
+    public var darkIntervalsByUser: [Int: [Interval]] {
+        var result: [Int: [Interval]] = [:]
+        for u in users where !u.darkIntervals.isEmpty { result[u.user.number] = u.darkIntervals }
+        return result
+    }
     public var darkSeconds: Double { users.reduce(0) { $0 + $1.darkSeconds } }
 
     init(record: NightRecord, profile: Profile, model: SimulationModel) {
@@ -78,8 +86,9 @@ public struct LightAheadAnalysis: Sendable {
                     p += 1
                 }
             }
+            let merged = Interval.merged(darkParts)
             users.append(UserResult(user: user, exposedSeconds: Interval.unionLength(windows),
-                                    darkSeconds: Interval.unionLength(darkParts)))
+                                    darkSeconds: merged.reduce(0) { $0 + $1.length }, darkIntervals: merged))
             if episodes.count > 4 * Self.maxEpisodes { trimEpisodes() }
         }
         trimEpisodes()

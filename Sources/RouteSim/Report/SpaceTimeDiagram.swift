@@ -279,33 +279,9 @@ struct SpaceTimeDiagram {
     }
 
     /// For each road user (by number), the merged intervals in which a pole within their stopping
-    /// sight ahead was below the presence level — the same definition as `LightAheadAnalysis`.
+    /// sight ahead was below the presence level — exactly `LightAheadAnalysis`'s.
     static func darkIntervals(record: NightRecord, profile: Profile, model: SimulationModel) -> [Int: [Interval]] {
-        let plan = record.plan
-        guard let level = plan.presence?.level else { return [:] }
-        let night = Interval(plan.switchOn.secondsSinceEpoch, plan.switchOff.secondsSinceEpoch)
-        guard night.length > 0 else { return [:] }
-        let count = min(profile.route.poles.count, record.timelines.count)
-        let chainages = profile.route.poles.prefix(count).map(\.chainage)
-        let dark = record.timelines.prefix(count).map { LightAheadAnalysis.below(level, timeline: $0, within: night) }
-        var result: [Int: [Interval]] = [:]
-        for user in record.users {
-            guard let sight = model.users[user.kind]?.sight else { continue }
-            var parts: [Interval] = []
-            for leg in user.legs {
-                let distance = sight.distance(atSpeed: leg.velocity)
-                let lo = min(leg.x0, leg.x1) - distance, hi = max(leg.x0, leg.x1) + distance
-                var p = lowerBound(chainages, lo)
-                while p < chainages.count && chainages[p] <= hi {
-                    if let w = LightAheadAnalysis.window(pole: chainages[p], leg: leg, distance: distance)?.clamped(to: night) {
-                        for d in dark[p] { if let part = w.intersection(d) { parts.append(part) } }
-                    }
-                    p += 1
-                }
-            }
-            if !parts.isEmpty { result[user.number] = Interval.merged(parts) }
-        }
-        return result
+        record.lightAhead(profile: profile, model: model).darkIntervalsByUser
     }
 
     /// The start of the `length`-second window in [from, to] with the most road-user time on the

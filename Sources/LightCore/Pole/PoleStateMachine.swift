@@ -488,11 +488,13 @@ public struct PoleStateMachine: Sendable {
         return nil
     }
 
-    /// How often a detection notice is renewed while a sensor stays active: every half hold keeps
-    /// the neighbours lit; at an end of the route, where the next road user to arrive may be a
-    /// fast car hidden by one already in the zone, every few seconds.
+    /// How often a detection notice is renewed while a sensor stays active: every 10 s inside the
+    /// route (a busy 60 m radar zone hid newcomers for half a minute at every half hold: the
+    /// shared-road simulation had 60 times more dark seconds); every 2 s at an end of the route,
+    /// where the next road user to arrive may be a fast cyclist or car hidden behind one already
+    /// in the entry zone.
     private func renewalSeconds(_ presence: PresenceControl) -> Double {
-        entryDirectionOfActiveSensor != nil ? min(presence.holdSeconds / 2, 5) : presence.holdSeconds / 2
+        entryDirectionOfActiveSensor != nil ? min(presence.holdSeconds / 2, 2) : min(presence.holdSeconds / 2, 10)
     }
 
     /// Whether a working local sensor is active now.

@@ -40,28 +40,17 @@ package final class NodeReader {
     /// The fields of a mapping. Unknown keys, duplicate keys and missing required keys are
     /// reported; returns nil if `node` is not a mapping.
     package func fields(_ node: Node, _ path: String, required: [String], optional: [String] = []) -> [String: Node]? {
-        remember(node, path)
-        guard case let .mapping(mapping) = node else {
-            report(node, path, "expected a mapping (key: value), found \(kind(node))")
-            return nil
-        }
-        var result: [String: Node] = [:]
         let known = Set(required + optional)
-        for (keyNode, value) in mapping {
-            let key = originalKey(keyNode)
-            let fieldPath = join(path, key)
-            if result[key] != nil || isMarkedDuplicate(keyNode) {
-                report(keyNode, fieldPath, "duplicate key '\(key)'")
-                continue
-            }
+        guard let entries = uniqueEntries(node, path, expected: "a mapping (key: value)", accept: { key, keyNode in
             guard known.contains(key) else {
-                let hint = closest(key, in: known).map { " (did you mean '\($0)'?)" } ?? ""
-                report(keyNode, fieldPath, "unknown key '\(key)'\(hint)")
-                continue
+                let hint = self.closest(key, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                self.report(keyNode, self.join(path, key), "unknown key '\(key)'\(hint)")
+                return false
             }
-            if let line = keyNode.mark?.line { lines[fieldPath] = line }
-            result[key] = value
-        }
+            return true
+        }) else { return nil }
+        var result: [String: Node] = [:]
+        for (key, value) in entries { result[key] = value }
         for key in required where result[key] == nil {
             report(node, join(path, key), "missing required field '\(key)'")
         }
@@ -70,9 +59,16 @@ package final class NodeReader {
 
     /// A mapping whose keys are names chosen by the engineer (programs, luminaire types).
     package func namedEntries(_ node: Node, _ path: String) -> [(name: String, node: Node)]? {
+        uniqueEntries(node, path, expected: "a mapping of names", accept: { _, _ in true })
+    }
+
+    /// The entries of a mapping in document order, each key once (a repeated key is reported at
+    /// the repetition), keeping only those `accept` takes, and remembering their lines.
+    private func uniqueEntries(_ node: Node, _ path: String, expected: String,
+                               accept: (String, Node) -> Bool) -> [(name: String, node: Node)]? {
         remember(node, path)
         guard case let .mapping(mapping) = node else {
-            report(node, path, "expected a mapping of names, found \(kind(node))")
+            report(node, path, "expected \(expected), found \(kind(node))")
             return nil
         }
         var seen: Set<String> = []
@@ -83,6 +79,7 @@ package final class NodeReader {
                 report(keyNode, join(path, key), "duplicate key '\(key)'")
                 continue
             }
+            guard accept(key, keyNode) else { continue }
             if let line = keyNode.mark?.line { lines[join(path, key)] = line }
             result.append((key, value))
         }

@@ -98,6 +98,24 @@ struct PoleStateMachineTests {
         #expect(abs((pole.published[1].speed ?? 0) - 4) < 0.01)
     }
 
+    @Test("a long-range and a short-range sensor looking the same way give the speed of someone approaching")
+    func sameFacingRanges() {
+        var safety = SafetySettings()
+        safety.presenceOnStart = false
+        var route = Fixtures.route()
+        route.poles[0].sensors.append(Sensor(id: "entry", kind: .radar, facing: .decreasing, range: 60))
+        var pole = PoleHarness(pole: "P0", profile: Fixtures.profile(route: route, safety: safety), start: lateNight)
+        pole.send(.presenceEdge(sensor: "entry", active: true))   // seen 60 m out …
+        pole.advance(by: 2.4)
+        pole.send(.presenceEdge(sensor: "down", active: true))    // … and 12 m out 2.4 s later: 20 m/s
+        // The first notice, a renewal after 2 s (the entry zone stayed active), then the estimate.
+        #expect(pole.published.count == 3)
+        #expect(pole.published[0].direction == .increasing)       // an end pole's outward sensor: coming in
+        #expect(pole.published[0].speed == nil)
+        #expect(pole.published.last?.direction == .increasing)
+        #expect(abs((pole.published.last?.speed ?? 0) - 20) < 1e-4)  // instants are ~1.8e9 s: µs rounding
+    }
+
     @Test("a neighbour's notice followed by a local detection gives direction and speed")
     func successivePoles() {
         var safety = SafetySettings()

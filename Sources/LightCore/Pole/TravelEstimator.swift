@@ -19,6 +19,9 @@ public struct TravelEstimator: Hashable, Sendable {
     }
 
     private var lastSeenFacing: [TravelDirection: Instant] = [:]
+    /// The last detection of each sensor range per facing: a long-range and a short-range sensor
+    /// looking the same way see an approaching road user one after the other.
+    private var lastSeenRange: [TravelDirection: [Double: Instant]] = [:]
     private var notices: [Notice] = []
     /// Neighbour notices older than this are not paired with a local detection.
     public var pairingWindow: Double = 180
@@ -36,7 +39,10 @@ public struct TravelEstimator: Hashable, Sendable {
     /// `chainage`. Returns the best estimate available.
     public mutating func localDetection(facing: TravelDirection, range: Double, poleChainage chainage: Double,
                                         at now: Instant) -> Estimate? {
-        defer { lastSeenFacing[facing] = now }
+        defer {
+            lastSeenFacing[facing] = now
+            lastSeenRange[facing, default: [:]][range] = now
+        }
         // 1. A neighbour saw the road user shortly before: they are travelling from there to here.
         let plausible = notices.filter { n in
             let dt = now - n.at
@@ -47,7 +53,18 @@ public struct TravelEstimator: Hashable, Sendable {
             let direction: TravelDirection = chainage > n.chainage ? .increasing : .decreasing
             return Estimate(direction: direction, speed: abs(chainage - n.chainage) / (now - n.at))
         }
-        // 2. The sensor facing the other way saw them first: they came from that side and have
+        // 2. A longer-range sensor looking the same way saw them shortly before: they are coming
+        //    towards the pole, and the ranges' difference over the time between gives the speed.
+        if let seen = lastSeenRange[facing] {
+            let candidates = seen.filter { r, t in
+                let dt = now - t
+                return r > range && dt > 0.2 && dt <= 120 && Self.speedRange.contains((r - range) / dt)
+            }
+            if let (r, t) = candidates.max(by: { $0.value < $1.value }) {
+                return Estimate(direction: facing.opposite, speed: (r - range) / (now - t))
+            }
+        }
+        // 3. The sensor facing the other way saw them first: they came from that side and have
         //    passed the pole, travelling towards the side this sensor faces.
         if let other = lastSeenFacing[facing.opposite] {
             let dt = now - other
@@ -61,6 +78,7 @@ public struct TravelEstimator: Hashable, Sendable {
 
     public mutating func shift(by seconds: Double) {
         for (k, v) in lastSeenFacing { lastSeenFacing[k] = v + seconds }
+        for (k, v) in lastSeenRange { lastSeenRange[k] = v.mapValues { $0 + seconds } }
         notices = notices.map { Notice(chainage: $0.chainage, at: $0.at + seconds) }
     }
 }

@@ -139,7 +139,7 @@ public struct PoleStateMachine: Sendable {
             guard var track = sensors[sensorID] else { break }
             if let accepted = track.debouncer.edge(active: active, at: now) {
                 sensors[sensorID] = track
-                actions += accept(sensor: sensorID, active: accepted, at: now)
+                accept(sensor: sensorID, active: accepted, at: now, into: &actions)
             } else {
                 sensors[sensorID] = track
             }
@@ -153,7 +153,7 @@ public struct PoleStateMachine: Sendable {
             armedTimer = nil
             for id in sensorOrder {
                 if let accepted = sensors[id]!.debouncer.settle(at: now) {
-                    actions += accept(sensor: id, active: accepted, at: now)
+                    accept(sensor: id, active: accepted, at: now, into: &actions)
                 }
             }
         case let .profileChanged(newProfile):
@@ -169,7 +169,7 @@ public struct PoleStateMachine: Sendable {
             if let reason { hardwareFailures[sensorID] = reason } else { hardwareFailures[sensorID] = nil }
         }
         guard started else { return actions }
-        actions += reconcile(at: now)
+        reconcile(at: now, into: &actions)
         return actions
     }
 
@@ -244,9 +244,9 @@ public struct PoleStateMachine: Sendable {
 
     // MARK: - Presence
 
-    private mutating func accept(sensor id: String, active: Bool, at now: Instant) -> [PoleAction] {
-        guard var track = sensors[id] else { return [] }
-        var actions: [PoleAction] = []
+    // Actions are appended to the caller's array: one allocation per event, not one per step.
+    private mutating func accept(sensor id: String, active: Bool, at now: Instant, into actions: inout [PoleAction]) {
+        guard var track = sensors[id] else { return }
         let previousLocalHold = localHoldUntil
         if active {
             track.activeSince = now
@@ -261,7 +261,7 @@ public struct PoleStateMachine: Sendable {
         sensors[id] = track
         guard !track.stuck, clockIsUsable(now), let plan = currentPlan(at: now), let presence = plan.presence,
               plan.tracksPresence(at: now)
-        else { return actions }
+        else { return }
         // The hold runs from the last moment the road user was seen: a rising edge and a falling
         // edge both restart it.
         localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalEstimate?.speed))
@@ -292,7 +292,6 @@ public struct PoleStateMachine: Sendable {
                 lastLocalEstimate = nil
             }
         }
-        return actions
     }
 
     private mutating func receive(_ notice: DetectionNotice, at now: Instant) {
@@ -343,8 +342,7 @@ public struct PoleStateMachine: Sendable {
     // MARK: - Reconciling
 
     /// Recomputes state, level, faults and the next timer from everything known at `now`.
-    private mutating func reconcile(at now: Instant) -> [PoleAction] {
-        var actions: [PoleAction] = []
+    private mutating func reconcile(at now: Instant, into actions: inout [PoleAction]) {
         let plan = clockIsUsable(now) ? currentPlan(at: now) : nil
         let presence = plan?.presence
 
@@ -473,7 +471,6 @@ public struct PoleStateMachine: Sendable {
             armedTimer = next
             actions.append(.armTimer(at: next))
         }
-        return actions
     }
 
     /// If an active sensor of this pole is at an end of the route and looks out of it: the

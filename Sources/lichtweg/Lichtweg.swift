@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `lichtweg`: the lighting engineer's command-line tool.
 @main
@@ -8,6 +9,23 @@ struct Lichtweg: ParsableCommand {
         abstract: "Smart street lighting for the roads between villages: check, preview and simulate dimming profiles.",
         subcommands: [ProfileCommand.self, SimCommand.self]
     )
+
+    /// Runs the command. A command line that cannot be parsed (an unknown option, a number that
+    /// is not one, a missing argument) is bad input like any other: exit status 2, as the
+    /// commands' own input checks use, not ArgumentParser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct ProfileCommand: ParsableCommand {

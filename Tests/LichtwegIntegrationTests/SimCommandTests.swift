@@ -187,6 +187,10 @@ struct SimCommandTests {
                stderr: ["lichtweg sim: --from '2026-13-01' is not a date YYYY-MM-DD"]),
         BadRun(label: "--from 2026-02-30", arguments: ["--profile", profile, "--nights", "1", "--from", "2026-02-30"],
                stderr: ["--from '2026-02-30' is not a date"]),
+        BadRun(label: "--nights abc (a command line that does not parse)", arguments: ["--profile", profile, "--nights", "abc"],
+               stderr: ["The value 'abc' is invalid for '--nights <nights>'"]),
+        BadRun(label: "an unknown option", arguments: ["--profile", profile, "--bogus"] + short,
+               stderr: ["Unknown option '--bogus'"]),
     ]
 
     @Test("bad input: exit 2, a clear message, no report", arguments: badRuns)

@@ -75,7 +75,7 @@ public struct PoleStateMachine: Sendable {
     /// The last detection notice published; renewed while a sensor stays active.
     private var lastNotice: DetectionNotice?
     /// The speed of the road user last seen here, while it applies to the falling edge that follows.
-    private var lastLocalEstimate: (speed: Double, at: Instant)?
+    private var lastLocalSpeed: Double?
     private var neighbourHoldUntil = Instant.distantPast
     private var travel = TravelEstimator()
     private var armedTimer: Instant?
@@ -128,7 +128,7 @@ public struct PoleStateMachine: Sendable {
                 sensors[id]!.debouncer = SensorDebouncer(window: sensors[id]!.debouncer.window, active: true, since: now)
                 sensors[id]!.activeSince = now
             }
-            if let safety = profile?.safety, safety.presenceOnStart, clockIsUsable(now),
+            if let safety, safety.presenceOnStart, clockIsUsable(now),
                let plan = currentPlan(at: now), let presence = plan.presence, plan.isNight(at: now) {
                 // Whoever was near when the power came back must not stand in the dark: hold for
                 // the longest any hold can last (a neighbour's includes up to one more hold of
@@ -136,12 +136,9 @@ public struct PoleStateMachine: Sendable {
                 localHoldUntil = now + 2 * presence.holdSeconds
             }
         case let .presenceEdge(sensorID, active):
-            guard var track = sensors[sensorID] else { break }
-            if let accepted = track.debouncer.edge(active: active, at: now) {
-                sensors[sensorID] = track
+            guard sensors[sensorID] != nil else { break }
+            if let accepted = sensors[sensorID]!.debouncer.edge(active: active, at: now) {
                 accept(sensor: sensorID, active: accepted, at: now, into: &actions)
-            } else {
-                sensors[sensorID] = track
             }
         case let .neighbourDetection(notice):
             // Most notices come from poles too far off to matter; they change no hold, and then
@@ -203,12 +200,12 @@ public struct PoleStateMachine: Sendable {
         hasProfile = newProfile != nil
         plan = nil
         planWindow = (.distantFuture, .distantPast)
-        poleIndex = newProfile?.route.index(ofPole: poleID)
         chainages = newProfile?.route.poles.map(\.chainage) ?? []
         poleIndexByID = [:]
         for (i, pole) in (newProfile?.route.poles ?? []).enumerated() where poleIndexByID[pole.id] == nil {
             poleIndexByID[pole.id] = i
         }
+        poleIndex = poleIndexByID[poleID]
         safety = newProfile?.safety
         profileLuminaire = nil
         guard let newProfile, let index = poleIndex else {
@@ -264,21 +261,15 @@ public struct PoleStateMachine: Sendable {
         else { return }
         // The hold runs from the last moment the road user was seen: a rising edge and a falling
         // edge both restart it.
-        localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalEstimate?.speed))
+        localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalSpeed))
         if active, let index = poleIndex {
             let chainage = chainages[index]
             var estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
                                                  poleChainage: chainage, at: now)
-            if estimate == nil {
-                // A sensor at an end of the route looking out of it sees road users before they
-                // reach the route; with nothing else known they are taken to be coming in, so the
-                // light goes ahead of them into the route.
-                let lastIndex = chainages.count - 1
-                if index == 0 && track.config.facing == .decreasing && lastIndex > 0 {
-                    estimate = TravelEstimator.Estimate(direction: .increasing, speed: nil)
-                } else if index == lastIndex && track.config.facing == .increasing && lastIndex > 0 {
-                    estimate = TravelEstimator.Estimate(direction: .decreasing, speed: nil)
-                }
+            if estimate == nil, let inward = inwardDirection(ofSensorFacing: track.config.facing) {
+                // With nothing else known, whoever an outward sensor at a route end sees is coming
+                // in, so the light goes ahead of them into the route.
+                estimate = TravelEstimator.Estimate(direction: inward, speed: nil)
             }
             let notice = DetectionNotice(pole: poleID, direction: estimate?.direction, speed: estimate?.speed, at: now)
             actions.append(.publishDetection(notice))
@@ -286,10 +277,10 @@ public struct PoleStateMachine: Sendable {
             if let speed = estimate?.speed, let fast = presence.fastSpeed, speed >= fast {
                 // A fast road user has passed this pole in a moment: the shorter hold applies
                 // (the sighting that set the hold above could not know the speed yet).
-                lastLocalEstimate = (speed, now)
+                lastLocalSpeed = speed
                 localHoldUntil = min(localHoldUntil, max(previousLocalHold, now + presence.holdSeconds(forSpeed: speed)))
             } else {
-                lastLocalEstimate = nil
+                lastLocalSpeed = nil
             }
         }
     }
@@ -473,14 +464,20 @@ public struct PoleStateMachine: Sendable {
         }
     }
 
-    /// If an active sensor of this pole is at an end of the route and looks out of it: the
-    /// direction into the route.
-    private var entryDirectionOfActiveSensor: TravelDirection? {
+    /// For a sensor of this pole facing `facing`: the direction into the route if the pole is at
+    /// an end of the route and the sensor looks out of it (it sees road users before they reach
+    /// the route), else nil.
+    private func inwardDirection(ofSensorFacing facing: TravelDirection) -> TravelDirection? {
         guard let index = poleIndex, chainages.count > 1 else { return nil }
-        let last = chainages.count - 1
+        if index == 0 && facing == .decreasing { return .increasing }
+        if index == chainages.count - 1 && facing == .increasing { return .decreasing }
+        return nil
+    }
+
+    /// The direction into the route if an active sensor of this pole looks out of a route end.
+    private var entryDirectionOfActiveSensor: TravelDirection? {
         for track in sensors.values where !track.stuck && track.debouncer.active {
-            if index == 0 && track.config.facing == .decreasing { return .increasing }
-            if index == last && track.config.facing == .increasing { return .decreasing }
+            if let inward = inwardDirection(ofSensorFacing: track.config.facing) { return inward }
         }
         return nil
     }

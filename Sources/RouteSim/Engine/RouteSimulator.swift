@@ -16,12 +16,16 @@ public struct RouteSimulator {
     private var poles: [PoleRuntime] = []
     private var queue = EventQueue<SimEvent>()
     private var now = Instant.distantPast
-    private var nightIndex = 0
     private var userNumber = 0
-    public private(set) var eventsProcessed = 0
+    private var eventCounts = (sensor: 0, notice: 0, timer: 0, hour: 0)
     /// Events processed by kind (sensor, notice, timer, hour), for the benchmark's account of
     /// where the time goes.
-    public private(set) var eventsByKind: [String: Int] = [:]
+    public var eventsByKind: [String: Int] {
+        ["sensor": eventCounts.sensor, "notice": eventCounts.notice, "timer": eventCounts.timer, "hour": eventCounts.hour]
+    }
+    public var eventsProcessed: Int {
+        eventCounts.sensor + eventCounts.notice + eventCounts.timer + eventCounts.hour
+    }
     private var network: SimRandom
     private var started = false
 
@@ -113,8 +117,7 @@ public struct RouteSimulator {
         }
 
         let eventsBefore = eventsProcessed
-        let switchOnEnergy = routeEnergy(at: plan.switchOn)
-        var energyAtSwitchOn: Double? = plan.switchOn <= now ? switchOnEnergy : nil
+        var energyAtSwitchOn: Double? = plan.switchOn <= now ? routeEnergy(at: plan.switchOn) : nil
         var energyAtSwitchOff: Double?
         while let next = queue.nextTime, next < plan.windowEnd.secondsSinceEpoch {
             let t = Instant(secondsSinceEpoch: next)
@@ -122,19 +125,12 @@ public struct RouteSimulator {
             if energyAtSwitchOff == nil && t >= plan.switchOff { energyAtSwitchOff = routeEnergy(at: plan.switchOff) }
             let (_, event) = queue.pop()!
             now = t
-            eventsProcessed += 1
-            switch event {
-            case .sensor: eventsByKind["sensor", default: 0] += 1
-            case .notice: eventsByKind["notice", default: 0] += 1
-            case .timer: eventsByKind["timer", default: 0] += 1
-            case .hourTick: eventsByKind["hour", default: 0] += 1
-            }
-            switch event {
-            case let .hourTick(index):
+            if case let .hourTick(index) = event {
+                eventCounts.hour += 1
                 let reading = routeEnergy(at: hourMarks[index])
                 hourlyEnergy.append(reading - lastReading)
                 lastReading = reading
-            default:
+            } else {
                 handle(event)
             }
         }
@@ -148,7 +144,6 @@ public struct RouteSimulator {
         }
 
         let preview = NightPreview(profile: profile, date: date)
-        nightIndex += 1
         return NightRecord(
             date: date, plan: plan, hourMarks: hourMarks, hourlyEnergyWh: hourlyEnergy,
             energyWh: offWh - onWh, baselineFullWh: preview.fullLightWattHours,
@@ -158,8 +153,9 @@ public struct RouteSimulator {
     }
 
     private func routeEnergy(at t: Instant) -> Double {
+        // By index: iterating `poles` would copy every pole's machine.
         var sum = 0.0
-        for pole in poles { sum += pole.machine.energyWattHours(at: t) }
+        for index in poles.indices { sum += poles[index].machine.energyWattHours(at: t) }
         return sum
     }
 
@@ -168,6 +164,7 @@ public struct RouteSimulator {
     private mutating func handle(_ event: SimEvent) {
         switch event {
         case let .sensor(index, sensor, on):
+            eventCounts.sensor += 1
             let before = poles[index].lineHolders[sensor]
             poles[index].lineHolders[sensor] = max(0, before + (on ? 1 : -1))
             let after = poles[index].lineHolders[sensor]
@@ -176,12 +173,14 @@ public struct RouteSimulator {
             let id = poles[index].sensorIDs[sensor]
             apply(poles[index].machine.handle(.presenceEdge(sensor: id, active: after > 0), at: now), pole: index)
         case let .notice(from, direction, speed, at):
+            eventCounts.notice += 1
             let notice = DetectionNotice(pole: profile.route.poles[from].id, direction: direction, speed: speed, at: at)
             for neighbour in poles[from].neighbours where neighbour != from {
                 if network.chance(model.network.loss) { continue }
                 apply(poles[neighbour].machine.handle(.neighbourDetection(notice), at: now), pole: neighbour)
             }
         case let .timer(index, generation):
+            eventCounts.timer += 1
             guard generation == poles[index].timerGeneration else { return }  // superseded
             poles[index].queuedTimer = nil
             apply(poles[index].machine.handle(.timer, at: now), pole: index)

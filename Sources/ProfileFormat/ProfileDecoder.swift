@@ -8,6 +8,15 @@ import Yams
 struct ProfileDecoder {
     let reader: NodeReader
 
+    /// An optional field: its default when absent; when present but unreadable, the default too,
+    /// with `ok` cleared (the reader has reported why).
+    private func optional<T>(_ fields: [String: Node], _ key: String, in path: String, default fallback: T,
+                             ok: inout Bool, _ parse: (Node, String) -> T?) -> T {
+        guard let node = fields[key] else { return fallback }
+        guard let value = parse(node, "\(path).\(key)") else { ok = false; return fallback }
+        return value
+    }
+
     // MARK: - Document
 
     func profile(_ root: Node) -> Profile? {
@@ -151,9 +160,7 @@ struct ProfileDecoder {
         ]) else { return nil }
         var ok = true
         func read<T>(_ key: String, _ fallback: T, _ parse: (Node, String) -> T?) -> T {
-            guard let node = f[key] else { return fallback }
-            guard let value = parse(node, "safety.\(key)") else { ok = false; return fallback }
-            return value
+            optional(f, key, in: "safety", default: fallback, ok: &ok, parse)
         }
         let settings = SafetySettings(
             failsafeLevel: read("failsafeLevel", defaults.failsafeLevel, reader.level),
@@ -350,9 +357,7 @@ struct ProfileDecoder {
         ]) else { return nil }
         var ok = true
         func read<T>(_ key: String, _ fallback: T, _ parse: (Node, String) -> T?) -> T {
-            guard let node = f[key] else { return fallback }
-            guard let value = parse(node, "\(path).\(key)") else { ok = false; return fallback }
-            return value
+            optional(f, key, in: path, default: fallback, ok: &ok, parse)
         }
         let seconds = { (max: Double) in { (n: Node, p: String) in self.reader.double(n, p, in: 0...max, unit: " s") } }
         let poles = { (n: Node, p: String) in self.reader.int(n, p, in: 0...50) }

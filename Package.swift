@@ -8,12 +8,17 @@ let package = Package(
         .library(name: "LightCore", targets: ["LightCore"]),
         .library(name: "ProfileFormat", targets: ["ProfileFormat"]),
         .library(name: "RouteSim", targets: ["RouteSim"]),
+        .library(name: "PoleProtocol", targets: ["PoleProtocol"]),
         .executable(name: "lichtweg", targets: ["lichtweg"]),
+        .executable(name: "lichtweg-pole", targets: ["lichtweg-pole"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // MARK: - Pure core: no I/O, no C imports, time is always a parameter.
@@ -31,11 +36,53 @@ let package = Package(
             dependencies: ["LightCore", "ProfileFormat", .product(name: "Yams", package: "Yams")]
         ),
 
+        // MARK: - C libraries of the pole, found with pkg-config (no header paths here).
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+
+        // MARK: - What poles and the control plane say to each other: topics, payloads, signed profiles.
+        .target(
+            name: "PoleProtocol",
+            dependencies: ["LightCore", "ProfileFormat", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // MARK: - The pole's hardware: libgpiod inputs/outputs, sysfs PWM, and the named simulation.
+        .target(
+            name: "PoleIO",
+            dependencies: ["CGPIOD", "LightCore", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: - The pole's network link: MQTT over libmosquitto.
+        .target(
+            name: "PoleLink",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: - The pole daemon: the state machine driven by hardware, clock and network.
+        .target(
+            name: "PoleDaemon",
+            dependencies: [
+                "LightCore", "ProfileFormat", "PoleProtocol", "PoleIO", "PoleLink",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "lichtweg-pole",
+            dependencies: [
+                "PoleDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: - Engineer's CLI
         .executableTarget(
             name: "lichtweg",
             dependencies: [
-                "LightCore", "ProfileFormat", "RouteSim",
+                "LightCore", "ProfileFormat", "RouteSim", "PoleProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +99,19 @@ let package = Package(
         .testTarget(
             name: "RouteSimTests",
             dependencies: ["RouteSim", "LightCore", "ProfileFormat"]
+        ),
+        .testTarget(
+            name: "PoleProtocolTests",
+            dependencies: ["PoleProtocol", "LightCore", "ProfileFormat", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "PoleDaemonTests",
+            dependencies: ["PoleDaemon", "PoleIO", "PoleLink", "PoleProtocol", "LightCore"]
+        ),
+        .testTarget(
+            name: "PoleIntegrationTests",
+            dependencies: ["PoleLink", "PoleProtocol", "LightCore", "ProfileFormat",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "LichtwegIntegrationTests",

@@ -53,7 +53,7 @@ public enum ProfileLoader {
     /// Composes the document. Yams refuses a mapping with a repeated key as a whole, naming only
     /// the first occurrence; the repeated occurrence is renamed with `duplicateMarker` and the
     /// document composed again, so the reader can locate every repetition precisely.
-    private static func composeMarkingDuplicates(_ original: String) throws -> Node? {
+    package static func composeMarkingDuplicates(_ original: String) throws -> Node? {
         var text = original
         for _ in 0..<100 {
             do {
@@ -111,7 +111,7 @@ public enum ProfileLoader {
         return nil
     }
 
-    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> ProfileDiagnostic {
+    package static func syntaxDiagnostic(_ error: YamlError, file: String) -> ProfileDiagnostic {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):

@@ -1,0 +1,463 @@
+import Crypto
+import Foundation
+import LightCore
+import Logging
+import PoleIO
+import PoleLink
+import PoleProtocol
+
+/// The pole: `LightCore`'s state machine, unchanged, driven by the pole's inputs, its clock and
+/// the network, with its actions carried out on the lamp and the link.
+///
+/// Everything that decides runs in the state machine; this actor only translates. It keeps the
+/// pole working without the network: the schedule and the presence logic need nothing but the
+/// inputs and the clock, and what must reach the control plane waits in a bounded outbox.
+public actor PoleController {
+    /// Where the controller gets time from (the real clocks, or a test's).
+    public struct Clock: Sendable {
+        public var now: @Sendable () -> Instant
+        public var monotonic: @Sendable () -> Double
+
+        public init(now: @escaping @Sendable () -> Instant, monotonic: @escaping @Sendable () -> Double) {
+            self.now = now
+            self.monotonic = monotonic
+        }
+
+        public static let system = Clock(now: Clocks.now, monotonic: Clocks.monotonic)
+    }
+
+    public let config: PoleConfig
+    private let acceptance: ProfileAcceptance
+    private let inputs: any InputSource
+    private let lamp: LampDriver
+    private let link: MQTTLink?
+    private let clock: Clock
+    private let logger: Logger
+    private let topics: Topics
+
+    private var machine: PoleStateMachine
+    /// The signed profile in force (nil: the built-in failsafe program or none).
+    private var signedProfile: SignedProfile?
+    private var outbox: Outbox<MQTTMessage>
+    private var timer: Task<Void, Never>?
+    private var lampCheck: Task<Void, Never>?
+    private let startedAt: Double
+    private var lastClockCheck: (wall: Instant, monotonic: Double)
+    private var telemetryFrom: Instant
+    private var energyAtTelemetry = 0.0
+    private var detectionsAtTelemetry = 0
+    /// Faults the daemon itself raises (the state machine raises its own), by code and subject.
+    private var daemonFaults: [String: FaultPayload] = [:]
+    private var neighbourTopics: Set<String> = []
+    private var lampFeedback: Bool?
+    private var started = false
+
+    private var profilePath: String { "\(config.dataDirectory)/profile.json" }
+    private var overridePath: String { "\(config.dataDirectory)/override.json" }
+
+    public init(config: PoleConfig, publicKey: Curve25519.Signing.PublicKey, inputs: any InputSource,
+                lamp: LampDriver, link: MQTTLink?, clock: Clock = .system, logger: Logger) {
+        self.config = config
+        self.acceptance = ProfileAcceptance(publicKey: publicKey, route: config.route, pole: config.pole)
+        self.inputs = inputs
+        self.lamp = lamp
+        self.link = link
+        self.clock = clock
+        self.logger = logger
+        self.topics = Topics(route: config.route)
+        self.machine = PoleStateMachine(poleID: config.pole, profile: nil)
+        self.outbox = Outbox(capacity: config.outboxCapacity)
+        self.startedAt = clock.monotonic()
+        let now = clock.now()
+        self.lastClockCheck = (now, startedAt)
+        self.telemetryFrom = now
+    }
+
+    // MARK: - Start and stop
+
+    /// Boots into the level that should be now: the stored profile (or the built-in failsafe
+    /// program), the stored override, the clock's trust and the sensors' present values.
+    public func start() {
+        let now = clock.now()
+        AtomicFile.removeLeftovers(in: config.dataDirectory)
+        let stored = loadStoredProfile()
+        signedProfile = stored?.signed
+        let profile = stored?.profile ?? config.location.flatMap {
+            FailsafeProfile.make(pole: config.pole, route: config.route, location: $0)
+        }
+        machine = PoleStateMachine(poleID: config.pole, profile: profile)
+        if stored == nil {
+            raise("no-profile", detail: profile == nil ? "no profile and no location: failsafe level day and night"
+                                                       : "built-in failsafe program (full light sunset to sunrise)")
+        }
+        deliver(.clockTrusted(clockIsValid(now)), at: now)
+        if let bytes = AtomicFile.read(overridePath), let payload = try? PayloadCodec.decode(OverridePayload.self, from: bytes),
+           let override = try? payload.override() {
+            deliver(.override(override), at: now)
+        }
+        var active: Set<String> = []
+        do {
+            for (role, value) in try inputs.currentValues() {
+                switch role {
+                case let .sensor(id): if value { active.insert(id) }
+                case .lampFeedback: lampFeedback = value
+                }
+            }
+        } catch {
+            logger.error("cannot read the input lines", metadata: ["error": "\(error)"])
+        }
+        started = true
+        deliver(.start(activeSensors: active), at: now)
+        if !clockIsValid(now) { logger.error("clock is before the firmware's release: failsafe level until it is set", metadata: ["clock": "\(now)"]) }
+        updateNeighbourSubscriptions()
+        link?.subscribe(topics.profile, qos: 1)
+        link?.subscribe(Topics.override(config.pole), qos: 1)
+        logger.info("pole started", metadata: ["pole": "\(config.pole)", "state": "\(machine.state)",
+                                               "level": "\(machine.level)", "profile": "\(signedProfile.map { "v\($0.version)" } ?? "none")"])
+    }
+
+    /// Leaves the lamp at the level the schedule wants, says so, and says goodbye.
+    public func stop() {
+        timer?.cancel()
+        lampCheck?.cancel()
+        do {
+            try lamp.settle(at: machine.level)
+        } catch {
+            logger.error("cannot set the lamp on shutdown", metadata: ["error": "\(error)"])
+        }
+        publishState()
+        publish(MQTTMessage(topic: Topics.online(config.pole),
+                            payload: PayloadCodec.encode(OnlinePayload(pole: config.pole, online: false, firmware: Firmware.version,
+                                                                       at: Timestamp(clock.now()))),
+                            qos: 1, retain: true))
+        logger.info("pole stopped", metadata: ["level": "\(machine.level)", "state": "\(machine.state)"])
+    }
+
+    // MARK: - Inputs
+
+    public func handle(_ edge: InputEdge) {
+        switch edge.role {
+        case let .sensor(id):
+            deliver(.presenceEdge(sensor: id, active: edge.active), at: edge.at)
+        case .lampFeedback:
+            lampFeedback = edge.active
+            checkLamp()
+        }
+    }
+
+    // MARK: - Network
+
+    public func handle(_ event: MQTTEvent) {
+        switch event {
+        case let .connected(sessionPresent, version):
+            logger.info("broker connected", metadata: ["sessionPresent": "\(sessionPresent)", "mqtt": "\(version == 5 ? "5" : "3.1.1")"])
+            publish(MQTTMessage(topic: Topics.online(config.pole),
+                                payload: PayloadCodec.encode(OnlinePayload(pole: config.pole, online: true, firmware: Firmware.version,
+                                                                           at: Timestamp(clock.now()))),
+                                qos: 1, retain: true))
+            publishState()
+            flushOutbox()
+        case let .disconnected(reason):
+            logger.warning("broker connection lost: the pole goes on by itself", metadata: ["reason": "\(reason)"])
+        case let .message(message):
+            receive(message)
+        }
+    }
+
+    private func receive(_ message: MQTTMessage) {
+        if message.topic == topics.profile {
+            receiveProfile(message.payload)
+        } else if message.topic == Topics.override(config.pole) {
+            receiveOverride(message.payload)
+        } else if neighbourTopics.contains(message.topic) {
+            do {
+                let payload = try PayloadCodec.decode(DetectionPayload.self, from: message.payload)
+                guard let notice = payload.notice, message.topic == topics.detection(from: notice.pole) else {
+                    throw PayloadError.invalid("pole or speed does not fit the topic")
+                }
+                deliver(.neighbourDetection(notice), at: clock.now())
+            } catch {
+                logger.debug("dropped a detection notice", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+            }
+        } else {
+            logger.debug("dropped a message on an unexpected topic", metadata: ["topic": "\(message.topic)"])
+        }
+    }
+
+    private func receiveProfile(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }  // the retained profile was cleared: keep ours
+        let signed: SignedProfile
+        do {
+            signed = try PayloadCodec.decode(SignedProfile.self, from: bytes)
+        } catch {
+            logger.warning("profile message dropped", metadata: ["error": "\(error)"])
+            reject(.malformed("\(error)"), route: nil, version: nil)
+            return
+        }
+        // The retained profile comes again after every reconnect: nothing to say about it.
+        if let current = signedProfile, current.version == signed.version, current.signature == signed.signature { return }
+        switch acceptance.check(signed, versionInForce: signedProfile?.version) {
+        case let .failure(rejection):
+            reject(rejection, route: signed.route, version: signed.version)
+        case let .success(profile):
+            do {
+                try AtomicFile.write(PayloadCodec.encode(signed), to: profilePath)
+            } catch {
+                reject(.storageFailed("\(error)"), route: signed.route, version: signed.version)
+                return
+            }
+            signedProfile = signed
+            deliver(.profileChanged(profile), at: clock.now())
+            clear("no-profile")
+            clear("profile-rejected")
+            updateNeighbourSubscriptions()
+            logger.notice("profile applied", metadata: ["version": "\(profile.version)"])
+            enqueue(MQTTMessage(topic: Topics.profileAck(config.pole), payload: PayloadCodec.encode(ProfileAckPayload(
+                pole: config.pole, route: signed.route, version: signed.version, result: "applied", reason: nil, detail: nil,
+                versionInForce: signed.version, at: Timestamp(clock.now())))))
+        }
+    }
+
+    private func reject(_ rejection: ProfileRejection, route: String?, version: Int?) {
+        logger.warning("profile rejected", metadata: ["reason": "\(rejection.code)", "detail": "\(rejection)"])
+        raise("profile-rejected", detail: "\(rejection.code): \(rejection)")
+        enqueue(MQTTMessage(topic: Topics.profileAck(config.pole), payload: PayloadCodec.encode(ProfileAckPayload(
+            pole: config.pole, route: route, version: version, result: "rejected", reason: rejection.code,
+            detail: rejection.description, versionInForce: signedProfile?.version, at: Timestamp(clock.now())))))
+    }
+
+    private func receiveOverride(_ bytes: [UInt8]) {
+        let override: ManualOverride?
+        if bytes.isEmpty {
+            override = nil
+        } else {
+            do {
+                override = try PayloadCodec.decode(OverridePayload.self, from: bytes).override()
+            } catch {
+                logger.warning("override message dropped", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+        do {
+            if let override {
+                try AtomicFile.write(PayloadCodec.encode(OverridePayload(level: override.level.percent,
+                                                                         until: override.until.map(Timestamp.init),
+                                                                         reason: override.reason)), to: overridePath)
+            } else {
+                try AtomicFile.remove(overridePath)
+            }
+        } catch {
+            // Applied anyway: the operator wants it now; only a restart would forget it.
+            logger.error("cannot store the override", metadata: ["error": "\(error)"])
+        }
+        deliver(.override(override), at: clock.now())
+    }
+
+    private func updateNeighbourSubscriptions() {
+        var wanted: Set<String> = []
+        if signedProfile != nil, let profile = machine.profile,
+           let index = profile.route.poles.firstIndex(where: { $0.id == config.pole }) {
+            for i in profile.noticeNeighbours(ofPoleAt: index) where i != index {
+                wanted.insert(topics.detection(from: profile.route.poles[i].id))
+            }
+        }
+        for topic in neighbourTopics.subtracting(wanted) { link?.unsubscribe(topic) }
+        for topic in wanted.subtracting(neighbourTopics) { link?.subscribe(topic, qos: 0) }
+        neighbourTopics = wanted
+    }
+
+    // MARK: - Time
+
+    /// Every few seconds: the clock's trust and jumps, and telemetry when due. Cheap, and the
+    /// only periodic wake-up besides the state machine's own timers.
+    public func tick() {
+        let now = clock.now()
+        let mono = clock.monotonic()
+        let jump = (now - lastClockCheck.wall) - (mono - lastClockCheck.monotonic)
+        lastClockCheck = (now, mono)
+        if abs(jump) > 2 {
+            logger.notice("wall clock stepped", metadata: ["seconds": "\(jump)"])
+            deliver(.clockJump(seconds: jump), at: now)
+            telemetryFrom = telemetryFrom + jump
+        }
+        deliver(.clockTrusted(clockIsValid(now)), at: now)
+        if now - telemetryFrom >= config.telemetrySeconds { sendTelemetry(at: now) }
+    }
+
+    private func clockIsValid(_ now: Instant) -> Bool { now >= Firmware.releaseDate }
+
+    private func sendTelemetry(at now: Instant) {
+        guard link?.isConnected == true else { return }  // the counts wait for the next interval
+        let energy = machine.energyWattHours(at: now)
+        let payload = TelemetryPayload(pole: config.pole, from: Timestamp(telemetryFrom), to: Timestamp(now), energyWh: energy,
+                                       intervalEnergyWh: energy - energyAtTelemetry,
+                                       detections: machine.detections - detectionsAtTelemetry, level: machine.level.percent)
+        publish(MQTTMessage(topic: Topics.telemetry(config.pole), payload: PayloadCodec.encode(payload), qos: 1))
+        telemetryFrom = now
+        energyAtTelemetry = energy
+        detectionsAtTelemetry = machine.detections
+    }
+
+    private func timerFired() {
+        timer = nil
+        deliver(.timer, at: clock.now())
+    }
+
+    // MARK: - The state machine and its actions
+
+    private func deliver(_ event: PoleEvent, at now: Instant) {
+        let actions = machine.handle(event, at: now)
+        for action in actions { perform(action, at: now) }
+    }
+
+    private func perform(_ action: PoleAction, at now: Instant) {
+        switch action {
+        case let .setLevel(level, ramp):
+            do {
+                try lamp.set(level, rampSeconds: ramp)
+                clear("output-failure")
+            } catch {
+                logger.error("cannot drive the lamp", metadata: ["error": "\(error)"])
+                raise("output-failure", detail: "\(error)")
+            }
+            scheduleLampCheck()
+        case let .publishDetection(notice):
+            // Best effort, QoS 0: a notice that is late is worth nothing.
+            guard link?.isConnected == true else { return }
+            publish(MQTTMessage(topic: topics.detection(from: config.pole), payload: PayloadCodec.encode(DetectionPayload(notice)), qos: 0))
+        case .reportState:
+            publishState()
+        case let .raiseFault(fault):
+            enqueueFault(code: fault.code, sensor: fault.sensor, active: true, detail: nil, at: now)
+        case let .clearFault(fault):
+            enqueueFault(code: fault.code, sensor: fault.sensor, active: false, detail: nil, at: now)
+        case let .armTimer(at):
+            timer?.cancel()
+            let delay = max(0, at - clock.now())
+            timer = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(delay))
+                guard !Task.isCancelled else { return }
+                await self?.timerFired()
+            }
+        }
+    }
+
+    // MARK: - Lamp failure
+
+    /// The lamp should be lit: if the driver's feedback says no current a few seconds after the
+    /// relay went on, the lamp (or its driver) has failed.
+    private func scheduleLampCheck() {
+        guard config.gpio.lampFeedback != nil else { return }
+        lampCheck?.cancel()
+        lampCheck = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(3))
+            guard !Task.isCancelled else { return }
+            await self?.checkLamp()
+        }
+    }
+
+    private func checkLamp() {
+        guard config.gpio.lampFeedback != nil, let feedback = lampFeedback else { return }
+        if feedback {
+            clear("lamp-failure")
+        } else if lamp.relayOn && !lamp.target.isOff {
+            raise("lamp-failure", detail: "no lamp current at \(lamp.target)")
+        }
+    }
+
+    // MARK: - Reporting
+
+    private func raise(_ code: String, sensor: String? = nil, detail: String?) {
+        let key = code + (sensor.map { ":" + $0 } ?? "")
+        guard daemonFaults[key]?.detail != detail || daemonFaults[key] == nil else { return }
+        let payload = FaultPayload(pole: config.pole, code: code, sensor: sensor, active: true, detail: detail, at: Timestamp(clock.now()))
+        let isNew = daemonFaults[key] == nil
+        daemonFaults[key] = payload
+        if isNew { enqueue(MQTTMessage(topic: Topics.fault(config.pole), payload: PayloadCodec.encode(payload))) }
+        if started { publishState() }
+    }
+
+    private func clear(_ code: String, sensor: String? = nil) {
+        let key = code + (sensor.map { ":" + $0 } ?? "")
+        guard daemonFaults.removeValue(forKey: key) != nil else { return }
+        enqueueFault(code: code, sensor: sensor, active: false, detail: nil, at: clock.now())
+        if started { publishState() }
+    }
+
+    private func enqueueFault(code: String, sensor: String?, active: Bool, detail: String?, at now: Instant) {
+        let payload = FaultPayload(pole: config.pole, code: code, sensor: sensor, active: active, detail: detail, at: Timestamp(now))
+        enqueue(MQTTMessage(topic: Topics.fault(config.pole), payload: PayloadCodec.encode(payload)))
+    }
+
+    /// What must arrive: into the outbox, sent at once if the broker is there.
+    private func enqueue(_ message: MQTTMessage) {
+        outbox.append(message)
+        flushOutbox()
+    }
+
+    private func flushOutbox() {
+        guard let link, link.isConnected else { return }
+        outbox.drain { message in
+            do {
+                try link.publish(message)
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    private func publishState() {
+        let status = machine.status()
+        var state = status.state.name
+        var reason: String?
+        if case let .failsafe(r) = status.state { reason = r.rawValue }
+        if signedProfile == nil && machine.profile != nil {
+            // The built-in program is in control: that is a failsafe, whatever the machine calls it.
+            state = "failsafe"
+            reason = "noProfile"
+        }
+        let faults = Set(status.faults.map(\.code) + daemonFaults.values.map(\.code)).sorted()
+        let payload = StatePayload(pole: config.pole, route: config.route, state: state, failsafeReason: reason,
+                                   level: status.level.percent, program: signedProfile == nil ? (machine.profile == nil ? nil : "built-in failsafe") : status.program,
+                                   profileVersion: signedProfile?.version, faults: faults,
+                                   uptimeSeconds: (clock.monotonic() - startedAt).rounded(), firmware: Firmware.version,
+                                   at: Timestamp(clock.now()), droppedMessages: outbox.dropped)
+        publish(MQTTMessage(topic: Topics.state(config.pole), payload: PayloadCodec.encode(payload), qos: 1, retain: true))
+    }
+
+    private func publish(_ message: MQTTMessage) {
+        guard let link, link.isConnected else { return }
+        do {
+            try link.publish(message)
+        } catch {
+            logger.debug("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Storage
+
+    private func loadStoredProfile() -> (signed: SignedProfile, profile: Profile)? {
+        guard let bytes = AtomicFile.read(profilePath) else { return nil }
+        do {
+            let signed = try PayloadCodec.decode(SignedProfile.self, from: bytes)
+            switch acceptance.check(signed, versionInForce: nil) {
+            case let .success(profile): return (signed, profile)
+            case let .failure(rejection):
+                logger.error("stored profile not usable", metadata: ["reason": "\(rejection)"])
+                raise("profile-rejected", detail: "stored profile: \(rejection)")
+                return nil
+            }
+        } catch {
+            logger.error("stored profile not readable", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    // MARK: - For tests and the status command
+
+    public var level: DimLevel { machine.level }
+    public var state: PoleStateMachine.State { machine.state }
+    public var profileVersion: Int? { signedProfile?.version }
+    public var outboxCount: Int { outbox.count }
+}

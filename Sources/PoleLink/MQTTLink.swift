@@ -1,0 +1,262 @@
+import CMosquitto
+import Foundation
+import Logging
+import Synchronization
+
+/// A client connection to the MQTT broker over libmosquitto.
+///
+/// One thread owns the libmosquitto loop: it connects, reconnects with `Backoff`, runs
+/// `mosquitto_loop`, and turns libmosquitto's callbacks into `events`. The callbacks find this
+/// object through libmosquitto's user pointer; there is no global registry. `publish` may be
+/// called from any thread (libmosquitto is put in threaded mode).
+public final class MQTTLink: @unchecked Sendable {
+    public let events: AsyncStream<MQTTEvent>
+    public let options: MQTTOptions
+
+    // The handle is created in init and destroyed in deinit; between, libmosquitto's own locks
+    // (threaded mode) make publish/subscribe safe beside the loop thread.
+    private let handle: OpaquePointer
+    private let continuation: AsyncStream<MQTTEvent>.Continuation
+    private let logger: Logger
+
+    private struct Shared {
+        var subscriptions: [String: Int32] = [:]
+        var connected = false
+        var stopping = false
+        var protocolVersion: MQTTOptions.ProtocolVersion
+        var refusedProtocol = false
+    }
+
+    private let shared: Mutex<Shared>
+    private let wake = NSCondition()
+    private let finished = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+
+    private static let libraryInit: Void = { mosquitto_lib_init() }()
+
+    public init(options: MQTTOptions, logger: Logger) throws {
+        _ = Self.libraryInit
+        self.options = options
+        self.logger = logger
+        guard options.port > 0 && options.port < 65_536 else { throw MQTTError.invalidOptions("port \(options.port) out of range") }
+        // clean_session false: the broker keeps our subscriptions and undelivered QoS 1 messages.
+        guard let handle = mosquitto_new(options.clientID, false, nil) else {
+            throw MQTTError.operationFailed("mosquitto_new", Int32(MOSQ_ERR_NOMEM.rawValue))
+        }
+        self.handle = handle
+        shared = Mutex(Shared(protocolVersion: options.protocolVersion))
+        (events, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingNewest(4096))
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        do {
+            try configure()
+        } catch {
+            mosquitto_destroy(handle)
+            throw error
+        }
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    private func configure() throws {
+        try check("mosquitto_threaded_set", mosquitto_threaded_set(handle, true))
+        try setProtocol(options.protocolVersion)
+        if let caFile = options.caFile {
+            try check("mosquitto_tls_set", mosquitto_tls_set(handle, caFile, nil, options.certFile, options.keyFile, nil))
+        } else if options.certFile != nil || options.keyFile != nil {
+            throw MQTTError.invalidOptions("a client certificate needs TLS: give the CA file too")
+        }
+        if let username = options.username {
+            try check("mosquitto_username_pw_set", mosquitto_username_pw_set(handle, username, options.password))
+        }
+        if let will = options.will {
+            try check("mosquitto_will_set", will.payload.withUnsafeBytes {
+                mosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, will.qos, will.retain, nil)
+            })
+        }
+        mosquitto_connect_v5_callback_set(handle) { _, context, rc, flags, _ in
+            guard let context else { return }
+            Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().didConnect(rc: rc, flags: flags)
+        }
+        mosquitto_disconnect_v5_callback_set(handle) { _, context, rc, _ in
+            guard let context else { return }
+            Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().didDisconnect(rc: rc)
+        }
+        mosquitto_message_v5_callback_set(handle) { _, context, message, _ in
+            guard let context, let message else { return }
+            Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().didReceive(message.pointee)
+        }
+    }
+
+    private func setProtocol(_ version: MQTTOptions.ProtocolVersion) throws {
+        try check("mosquitto_int_option(protocol)",
+                  mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version.rawValue)))
+    }
+
+    // MARK: - API
+
+    public var isConnected: Bool { shared.withLock { $0.connected } }
+
+    /// Starts the loop thread: connect, and keep connecting until `stop()`.
+    public func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "mqtt-link"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Publishes a message. Throws if the link is down for QoS 0, or libmosquitto refuses it.
+    public func publish(_ message: MQTTMessage) throws {
+        try message.payload.withUnsafeBytes {
+            try check("mosquitto_publish(\(message.topic))",
+                      mosquitto_publish_v5(handle, nil, message.topic, Int32($0.count), $0.baseAddress,
+                                           message.qos, message.retain, nil))
+        }
+    }
+
+    /// Subscribes now if connected, and again after every reconnect.
+    public func subscribe(_ topic: String, qos: Int32 = 1) {
+        let connected = shared.withLock { s in
+            s.subscriptions[topic] = qos
+            return s.connected
+        }
+        if connected { sendSubscribe(topic, qos: qos) }
+    }
+
+    public func unsubscribe(_ topic: String) {
+        let connected = shared.withLock { s in
+            s.subscriptions[topic] = nil
+            return s.connected
+        }
+        if connected { _ = mosquitto_unsubscribe_v5(handle, nil, topic, nil) }
+    }
+
+    /// Disconnects cleanly (the broker does not send the last will) and stops the thread.
+    public func stop() {
+        let running = shared.withLock { s in
+            defer { s.stopping = true }
+            return !s.stopping && thread != nil
+        }
+        guard running else { return }
+        _ = mosquitto_disconnect_v5(handle, Int32(MQTT_RC_NORMAL_DISCONNECTION.rawValue), nil)
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+        finished.wait()
+    }
+
+    // MARK: - Loop thread
+
+    private func run() {
+        defer {
+            continuation.finish()
+            finished.signal()
+        }
+        var backoff = Backoff(initial: options.initialBackoffSeconds, maximum: options.maximumBackoffSeconds)
+        var linkUp = false
+        while !shared.withLock({ $0.stopping }) {
+            if !linkUp {
+                let rc = connect()
+                if rc == MOSQ_ERR_SUCCESS.rawValue {
+                    linkUp = true
+                } else {
+                    logger.warning("mqtt connect failed", metadata: ["broker": "\(options.host):\(options.port)",
+                                                                     "error": "\(String(cString: mosquitto_strerror(rc)))"])
+                    sleep(seconds: backoff.next())
+                    continue
+                }
+            }
+            let rc = mosquitto_loop(handle, 1000, 1)
+            if shared.withLock({ $0.refusedProtocol }) {
+                // The broker refused MQTT 5: try again at once with 3.1.1.
+                shared.withLock { $0.refusedProtocol = false }
+                linkUp = false
+                continue
+            }
+            if rc != MOSQ_ERR_SUCCESS.rawValue {
+                linkUp = false
+                markDisconnected(reason: String(cString: mosquitto_strerror(rc)))
+                if shared.withLock({ $0.stopping }) { break }
+                sleep(seconds: backoff.next())
+            } else if isConnected {
+                backoff.reset()
+            }
+        }
+        // Let libmosquitto finish a pending DISCONNECT.
+        _ = mosquitto_loop(handle, 100, 1)
+        markDisconnected(reason: "stopped")
+    }
+
+    private func connect() -> Int32 {
+        var properties: OpaquePointer? = nil
+        defer { mosquitto_property_free_all(&properties) }
+        let version = shared.withLock { $0.protocolVersion }
+        if version == .v5 {
+            _ = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
+                                             options.sessionExpirySeconds)
+        }
+        return mosquitto_connect_bind_v5(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds), nil,
+                                         properties)
+    }
+
+    private func sleep(seconds: Double) {
+        wake.lock()
+        defer { wake.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !shared.withLock({ $0.stopping }) && wake.wait(until: deadline) {}
+    }
+
+    private func markDisconnected(reason: String) {
+        let was = shared.withLock { s in
+            defer { s.connected = false }
+            return s.connected
+        }
+        if was { continuation.yield(.disconnected(reason: reason)) }
+    }
+
+    private func sendSubscribe(_ topic: String, qos: Int32) {
+        let rc = mosquitto_subscribe_v5(handle, nil, topic, qos, 0, nil)
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            logger.warning("mqtt subscribe failed", metadata: ["topic": "\(topic)", "error": "\(String(cString: mosquitto_strerror(rc)))"])
+        }
+    }
+
+    // MARK: - Callbacks (on the loop thread)
+
+    private func didConnect(rc: Int32, flags: Int32) {
+        if rc != 0 {
+            let version = shared.withLock { $0.protocolVersion }
+            if version == .v5 && (rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) || rc == Int32(CONNACK_REFUSED_PROTOCOL_VERSION.rawValue)) {
+                logger.notice("broker refused MQTT 5, falling back to 3.1.1")
+                try? setProtocol(.v311)
+                shared.withLock {
+                    $0.protocolVersion = .v311
+                    $0.refusedProtocol = true
+                }
+            } else {
+                logger.warning("mqtt connection refused", metadata: ["reason": "\(String(cString: mosquitto_reason_string(rc)))"])
+            }
+            return
+        }
+        let (subscriptions, version) = shared.withLock { s in
+            s.connected = true
+            return (s.subscriptions, s.protocolVersion)
+        }
+        for (topic, qos) in subscriptions.sorted(by: { $0.key < $1.key }) { sendSubscribe(topic, qos: qos) }
+        continuation.yield(.connected(sessionPresent: flags & 1 == 1, protocolVersion: version.rawValue))
+    }
+
+    private func didDisconnect(rc: Int32) {
+        markDisconnected(reason: rc == 0 ? "disconnected" : String(cString: mosquitto_reason_string(rc)))
+    }
+
+    private func didReceive(_ message: mosquitto_message) {
+        let topic = message.topic.map { String(cString: $0) } ?? ""
+        var payload: [UInt8] = []
+        if let bytes = message.payload, message.payloadlen > 0 {
+            payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
+        }
+        continuation.yield(.message(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retain: message.retain)))
+    }
+}

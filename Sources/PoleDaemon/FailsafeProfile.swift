@@ -4,17 +4,16 @@ import ProfileFormat
 /// The program in control before any route profile has arrived (or when the stored one cannot
 /// be read): the lamp at full light from sunset to sunrise, nothing dimmed, no presence control.
 /// Written as a profile document so that it goes through the same loader and checks as any other.
+/// It is never signed or stored: the controller holds no signed profile while it runs, so any
+/// signed profile for the route replaces it, whatever its version.
 public enum FailsafeProfile {
-    /// Version 0: any real profile (version ≥ 1) replaces it.
-    public static let version = 0
-
     /// The built-in program for `pole` at `location`. Without a location the pole cannot know
     /// when the sun sets, and the state machine's own failsafe (lamp on, day and night) applies.
     public static func make(pole: String, route: String, location: GeoPoint) -> Profile? {
         let lat = location.latitude, lon = location.longitude
         let text = """
             format: lichtweg-profile/1
-            version: 0
+            version: 1
             author: lichtweg-pole (built-in failsafe program)
             route:
               id: \(route)

@@ -86,9 +86,9 @@ public actor PoleController {
             FailsafeProfile.make(pole: config.pole, route: config.route, location: $0)
         }
         machine = PoleStateMachine(poleID: config.pole, profile: profile)
-        if stored == nil {
-            raise("no-profile", detail: profile == nil ? "no profile and no location: failsafe level day and night"
-                                                       : "built-in failsafe program (full light sunset to sunrise)")
+        if stored == nil && profile != nil {
+            // Without any program the state machine reports `no-profile` itself.
+            raise("no-profile", detail: "built-in failsafe program (full light sunset to sunrise)")
         }
         deliver(.clockTrusted(clockIsValid(now)), at: now)
         if let bytes = AtomicFile.read(overridePath), let payload = try? PayloadCodec.decode(OverridePayload.self, from: bytes),
@@ -207,8 +207,8 @@ public actor PoleController {
                 return
             }
             signedProfile = signed
-            deliver(.profileChanged(profile), at: clock.now())
             clear("no-profile")
+            deliver(.profileChanged(profile), at: clock.now())
             clear("profile-rejected")
             updateNeighbourSubscriptions()
             logger.notice("profile applied", metadata: ["version": "\(profile.version)"])

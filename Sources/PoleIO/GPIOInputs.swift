@@ -17,7 +17,8 @@ public final class GPIOInputs: InputSource, @unchecked Sendable {
     private let wake: WakePipe
     private let continuation: AsyncStream<InputEdge>.Continuation
     private let finished = DispatchSemaphore(value: 0)
-    private let closed = Mutex(false)
+    /// false until the reader thread runs, true once it was asked to stop: `close()` joins it only then.
+    private let running = Mutex<Bool?>(nil)
     public let edges: AsyncStream<InputEdge>
 
     public init(chip: GPIOChip, lines configs: [InputLineConfig], consumer: String = "lichtweg-pole") throws {
@@ -42,6 +43,7 @@ public final class GPIOInputs: InputSource, @unchecked Sendable {
         (edges, continuation) = AsyncStream.makeStream(of: InputEdge.self, bufferingPolicy: .bufferingNewest(1024))
         let thread = Thread { [self] in self.run() }
         thread.name = "gpio-inputs"
+        running.withLock { $0 = true }
         thread.start()
     }
 
@@ -57,11 +59,11 @@ public final class GPIOInputs: InputSource, @unchecked Sendable {
     }
 
     public func close() {
-        let first = closed.withLock { wasClosed in
-            defer { wasClosed = true }
-            return !wasClosed
+        let join = running.withLock { state in
+            defer { if state == true { state = false } }
+            return state == true
         }
-        guard first else { return }
+        guard join else { return }
         wake.signal()
         finished.wait()
     }

@@ -35,7 +35,8 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
     private let fifoFD: Int32
     private let wake: WakePipe
     private let finished = DispatchSemaphore(value: 0)
-    private let closed = Mutex(false)
+    /// false until the reader thread runs, true once it was asked to stop: `close()` joins it only then.
+    private let running = Mutex<Bool?>(nil)
 
     public init(directory: String, sensors: [String], lampFeedback: Bool) throws {
         self.directory = directory
@@ -59,9 +60,10 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
         lines = Mutex(Lines(sensors: Dictionary(uniqueKeysWithValues: sensors.map { ($0, false) }),
                             hasFeedback: lampFeedback))
         (edges, continuation) = AsyncStream.makeStream(of: InputEdge.self, bufferingPolicy: .bufferingNewest(1024))
-        try SysfsPWM.write("0", to: relayPath, op: "relay")
+        _ = fm.createFile(atPath: "\(directory)/relay", contents: Data("0\n".utf8))
         let thread = Thread { [self] in self.run() }
         thread.name = "sim-inputs"
+        running.withLock { $0 = true }
         thread.start()
     }
 
@@ -89,11 +91,11 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
     }
 
     public func close() {
-        let first = closed.withLock { wasClosed in
-            defer { wasClosed = true }
-            return !wasClosed
+        let join = running.withLock { state in
+            defer { if state == true { state = false } }
+            return state == true
         }
-        guard first else { return }
+        guard join else { return }
         wake.signal()
         finished.wait()
     }

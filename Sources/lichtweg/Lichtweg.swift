@@ -6,8 +6,8 @@ import Foundation
 struct Lichtweg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lichtweg",
-        abstract: "Smart street lighting for the roads between villages: check, preview and simulate dimming profiles.",
-        subcommands: [ProfileCommand.self, SimCommand.self]
+        abstract: "Smart street lighting for the roads between villages: check, preview, simulate and sign dimming profiles.",
+        subcommands: [ProfileCommand.self, SimCommand.self, KeyCommand.self]
     )
 
     /// Runs the command. A command line that cannot be parsed (an unknown option, a number that
@@ -32,6 +32,6 @@ struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
         abstract: "Work with dimming profiles (Profiles/*.yaml).",
-        subcommands: [ValidateCommand.self, PreviewCommand.self]
+        subcommands: [ValidateCommand.self, PreviewCommand.self, SignCommand.self]
     )
 }

@@ -37,8 +37,10 @@ public enum PoleConfigLoader {
         if let n = f["format"], let format = r.string(n, "format"), format != Self.format {
             r.report(n, "format", "'\(format)' is not '\(Self.format)'")
         }
-        let pole = f["pole"].flatMap { Self.id($0, "pole", r) }
-        let route = f["route"].flatMap { Self.id($0, "route", r) }
+        let pole = f["pole"].flatMap { Self.id($0, "pole", r, valid: ProfileValidator.isPoleIdentifier,
+                                               rule: "letters, digits, '-', '_' and '.', as in the route profile") }
+        let route = f["route"].flatMap { Self.id($0, "route", r, valid: ProfileValidator.isIdentifier,
+                                                 rule: "lower-case letters, digits and '-', as in the route profile") }
         let backend = f["backend"].map { r.choice($0, "backend", [("gpiod", PoleConfig.Backend.gpiod), ("sim", .sim)]) } ?? .gpiod
         let dataDirectory = f["dataDirectory"].flatMap { path($0, "dataDirectory", r) }
         let profileKey = f["profileKey"].flatMap { path($0, "profileKey", r) }
@@ -63,10 +65,12 @@ public enum PoleConfigLoader {
         return config
     }
 
-    private static func id(_ node: Node, _ p: String, _ r: NodeReader) -> String? {
+    /// An id the profile can have (else no profile could ever be accepted) and that can be an
+    /// MQTT topic level.
+    private static func id(_ node: Node, _ p: String, _ r: NodeReader, valid: (String) -> Bool, rule: String) -> String? {
         guard let s = r.string(node, p) else { return nil }
-        guard Topics.isValidLevel(s) else {
-            r.report(node, p, "'\(s)' cannot be an MQTT topic level (no '/', '+', '#', spaces; 1–64 bytes)")
+        guard valid(s), Topics.isValidLevel(s) else {
+            r.report(node, p, "'\(s)' is not a valid id (\(rule); at most 64 characters)")
             return nil
         }
         return s
@@ -120,9 +124,11 @@ public enum PoleConfigLoader {
                 guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else { return nil }
                 port = p
             }
-        } else if let colon = hostPart.lastIndex(of: ":") {
+        } else if let colon = hostPart.firstIndex(of: ":") {
+            // An IPv6 address needs brackets: a second ':' is not a port separator.
             host = hostPart[..<colon]
-            guard let p = Int(hostPart[hostPart.index(after: colon)...]) else { return nil }
+            let portText = hostPart[hostPart.index(after: colon)...]
+            guard !portText.contains(":"), let p = Int(portText) else { return nil }
             port = p
         } else {
             host = hostPart

@@ -82,8 +82,13 @@ public actor PoleController {
         AtomicFile.removeLeftovers(in: config.dataDirectory)
         let stored = loadStoredProfile()
         signedProfile = stored?.signed
-        let profile = stored?.profile ?? config.location.flatMap {
-            FailsafeProfile.make(pole: config.pole, route: config.route, location: $0)
+        var profile = stored?.profile
+        if profile == nil, let location = config.location {
+            do {
+                profile = try FailsafeProfile.make(pole: config.pole, route: config.route, location: location)
+            } catch {
+                logger.critical("built-in failsafe program does not load: failsafe level day and night", metadata: ["error": "\(error)"])
+            }
         }
         machine = PoleStateMachine(poleID: config.pole, profile: profile)
         if stored == nil && profile != nil {
@@ -138,7 +143,12 @@ public actor PoleController {
     public func handle(_ edge: InputEdge) {
         switch edge.role {
         case let .sensor(id):
+            let before = lamp.target
             deliver(.presenceEdge(sensor: id, active: edge.active), at: edge.at)
+            if lamp.target != before {
+                // From the edge's timestamp (the kernel's, on real GPIO) to the output written.
+                logger.debug("edge to output", metadata: ["sensor": "\(id)", "latencyMicros": "\(Int(((clock.now() - edge.at) * 1e6).rounded()))"])
+            }
         case .lampFeedback:
             lampFeedback = edge.active
             checkLamp()
@@ -175,7 +185,12 @@ public actor PoleController {
                 guard let notice = payload.notice, message.topic == topics.detection(from: notice.pole) else {
                     throw PayloadError.invalid("pole or speed does not fit the topic")
                 }
+                let before = lamp.target
                 deliver(.neighbourDetection(notice), at: clock.now())
+                if lamp.target != before {
+                    // From the neighbour's detection (its clock: the same NTP time) to our output.
+                    logger.debug("notice to output", metadata: ["from": "\(notice.pole)", "latencyMicros": "\(Int(((clock.now() - notice.at) * 1e6).rounded()))"])
+                }
             } catch {
                 logger.debug("dropped a detection notice", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
             }

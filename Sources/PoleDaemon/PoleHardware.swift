@@ -19,8 +19,10 @@ public struct PoleHardware: Sendable {
         switch config.backend {
         case .gpiod:
             let chip = try GPIOChip(config.gpio.chip)
+            // The relay starts closed (driver powered): between boot and the first decision the
+            // road stays lit rather than dark, as it was while the controller was not running.
             let relay = try config.gpio.relay.map {
-                try chip.requestOutput(offset: $0.line, activeLow: $0.activeLow, initial: false, consumer: "lichtweg-pole relay")
+                try chip.requestOutput(offset: $0.line, activeLow: $0.activeLow, initial: true, consumer: "lichtweg-pole relay")
             }
             let inputs = try GPIOInputs(chip: chip, lines: lines)
             let pwm = try SysfsPWM(chip: config.pwm.chip, channel: config.pwm.channel,

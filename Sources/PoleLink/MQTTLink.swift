@@ -25,6 +25,8 @@ public final class MQTTLink: @unchecked Sendable {
         var stopping = false
         var protocolVersion: MQTTOptions.ProtocolVersion
         var refusedProtocol = false
+        /// QoS 1 messages handed to libmosquitto and not yet acknowledged by the broker.
+        var unacknowledged = 0
     }
 
     private let shared: Mutex<Shared>
@@ -83,6 +85,10 @@ public final class MQTTLink: @unchecked Sendable {
             guard let context else { return }
             Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().didDisconnect(rc: rc)
         }
+        mosquitto_publish_v5_callback_set(handle) { _, context, _, _, _ in
+            guard let context else { return }
+            Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().shared.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
+        }
         mosquitto_message_v5_callback_set(handle) { _, context, message, _ in
             guard let context, let message else { return }
             Unmanaged<MQTTLink>.fromOpaque(context).takeUnretainedValue().didReceive(message.pointee)
@@ -108,10 +114,16 @@ public final class MQTTLink: @unchecked Sendable {
 
     /// Publishes a message. Throws if the link is down for QoS 0, or libmosquitto refuses it.
     public func publish(_ message: MQTTMessage) throws {
-        try message.payload.withUnsafeBytes {
-            try check("mosquitto_publish(\(message.topic))",
-                      mosquitto_publish_v5(handle, nil, message.topic, Int32($0.count), $0.baseAddress,
-                                           message.qos, message.retain, nil))
+        if message.qos > 0 { shared.withLock { $0.unacknowledged += 1 } }
+        do {
+            try message.payload.withUnsafeBytes {
+                try check("mosquitto_publish(\(message.topic))",
+                          mosquitto_publish_v5(handle, nil, message.topic, Int32($0.count), $0.baseAddress,
+                                               message.qos, message.retain, nil))
+            }
+        } catch {
+            if message.qos > 0 { shared.withLock { $0.unacknowledged -= 1 } }
+            throw error
         }
     }
 
@@ -139,7 +151,9 @@ public final class MQTTLink: @unchecked Sendable {
             return !s.stopping && thread != nil
         }
         guard running else { return }
-        _ = mosquitto_disconnect_v5(handle, Int32(MQTT_RC_NORMAL_DISCONNECTION.rawValue), nil)
+        // The loop thread sees `stopping` within one loop round (≤ 1 s) and disconnects itself:
+        // a DISCONNECT queued from this thread was not always written before the socket closed,
+        // and the broker then sent the last will although the pole had said goodbye.
         wake.lock()
         wake.broadcast()
         wake.unlock()
@@ -183,8 +197,20 @@ public final class MQTTLink: @unchecked Sendable {
                 backoff.reset()
             }
         }
-        // Let libmosquitto finish a pending DISCONNECT.
-        _ = mosquitto_loop(handle, 100, 1)
+        // Send what was queued (the pole's last state and its own "offline"), then DISCONNECT, so
+        // that the broker does not send the last will.
+        // The acknowledgements are read first: closing a socket with unread data makes the kernel
+        // reset the connection, and the broker then loses the DISCONNECT.
+        if linkUp && isConnected {
+            var rounds = 0
+            while rounds < 40 && shared.withLock({ $0.unacknowledged > 0 })
+                    && mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {
+                rounds += 1
+            }
+            _ = mosquitto_disconnect(handle)
+            rounds = 0
+            while rounds < 40 && mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue { rounds += 1 }
+        }
         markDisconnected(reason: "stopped")
     }
 

@@ -175,9 +175,11 @@ struct PoleDaemonIntegrationTests {
         let state = try await observer.waitFor(StatePayload.self, on: Topics.state("A2"), seconds: 20) { $0.profileVersion == 1 }
         #expect(state.state == "overridden" && state.level == 55)
 
-        // An empty retained override clears it.
+        // An empty retained override clears it (the pole is then boosted: after a restart it holds
+        // presence light for whoever may have been near when it went down).
         try await observer.publish(Topics.override("A2"), [], retain: true)
-        _ = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state == "base" }
+        let after = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state != "overridden" }
+        #expect(after.state == "boosted" && after.level == 100)
         #expect(!FileManager.default.fileExists(atPath: "\(pole.dataDirectory)/override.json"))
     }
 

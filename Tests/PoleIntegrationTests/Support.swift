@@ -259,6 +259,7 @@ enum Fixture {
             switchOn: {event: sunset}
             switchOff: {event: sunrise}
             class: P4
+            stepRampSeconds: 0.5
             steps:
               - {at: switchOn, level: \(baseLevel)}
             presence: {level: 100, holdSeconds: \(holdSeconds), rampUpSeconds: 0.2, rampDownSeconds: 1}

@@ -176,11 +176,13 @@ public enum ProfileValidator {
 
     // MARK: - Helpers
 
-    static func isIdentifier(_ s: String) -> Bool {
+    /// Route, program and luminaire ids: lower-case letters, digits and '-'.
+    public static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
 
-    static func isPoleIdentifier(_ s: String) -> Bool {
+    /// Pole and sensor ids: ASCII letters, digits, '-', '_' and '.'.
+    public static func isPoleIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
         }

@@ -337,3 +337,86 @@ struct PoleDaemonIntegrationTests {
         #expect(output.contains("broken.yaml:") && output.contains("gpio.sensors[0].bias") && output.contains("pull-down"), "\(output)")
     }
 }
+
+/// Two and more poles on one broker, and the broker's security.
+@Suite("lichtweg-pole: neighbours and a secured broker", .serialized)
+struct PoleNetworkTests {
+    @Test("a detection at one pole raises the light at its neighbour through the broker")
+    func neighbourNotice() async throws {
+        let broker = try Broker()
+        let observer = try Observer(broker: broker)
+        try await observer.start()
+        let key = Curve25519.Signing.PrivateKey()
+        let a1 = try PoleProcess(pole: "A1", brokerPort: broker.port, key: key)
+        let a2 = try PoleProcess(pole: "A2", brokerPort: broker.port, key: key)
+        try a1.start()
+        try a2.start()
+        try await observer.publish(Topics(route: Fixture.route).profile, try Fixture.signed(Fixture.profile(version: 1), key: key), retain: true)
+        for pole in ["A1", "A2"] {
+            _ = try await observer.waitFor(ProfileAckPayload.self, on: Topics.profileAck(pole)) { $0.result == "applied" }
+        }
+        #expect(await eventually { a2.lampPercent() == 10 })
+        try a1.simulate("a 1")
+        #expect(await eventually(5) { a2.lampPercent() == 100 }, "A2 at \(String(describing: a2.lampPercent()))")
+        let state = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state == "boosted" }
+        #expect(state.level == 100)
+        try a1.simulate("a 0")
+    }
+
+    @Test("TLS with a CA, a client certificate and key, and a username/password from the credentials file")
+    func tlsAndCredentials() async throws {
+        let pki = try Scratch("pki")
+        func openssl(_ args: String) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "cd '\(pki.path)' && openssl \(args) 2>/dev/null"]
+            try p.run()
+            p.waitUntilExit()
+            try #require(p.terminationStatus == 0, "openssl \(args)")
+        }
+        try openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=lichtweg-test-ca")
+        try pki.write("san.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for name in ["server", "pole", "observer"] {
+            try openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout \(name).key -out \(name).csr -subj /CN=\(name)")
+            try openssl("x509 -req -in \(name).csr -CA ca.crt -CAkey ca.key -CAcreateserial -out \(name).crt -days 2 -extfile san.ext")
+        }
+        // mosquitto_passwd hashes the password; the broker reads the file as its own user.
+        let passwd = Process()
+        passwd.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+        _ = FileManager.default.createFile(atPath: "\(pki.path)/passwd", contents: nil)
+        passwd.arguments = ["-b", "\(pki.path)/passwd", "pole-a2", "s3cret:with:colons"]
+        try passwd.run()
+        passwd.waitUntilExit()
+        try #require(passwd.terminationStatus == 0)
+        let broker = try Broker(extraConfig: """
+            cafile \(pki.path)/ca.crt
+            certfile \(pki.path)/server.crt
+            keyfile \(pki.path)/server.key
+            require_certificate true
+            allow_anonymous false
+            password_file \(pki.path)/passwd
+            """)
+
+        var options = MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "observer-tls")
+        options.caFile = "\(pki.path)/ca.crt"
+        options.certFile = "\(pki.path)/observer.crt"
+        options.keyFile = "\(pki.path)/observer.key"
+        options.username = "pole-a2"
+        options.password = "s3cret:with:colons"
+        let observer = try Observer(broker: broker, options: options)
+        try await observer.start()
+
+        try pki.write("credentials", "pole-a2:s3cret:with:colons\n")
+        let pole = try PoleProcess(pole: "A2", brokerPort: broker.port, url: "mqtts://127.0.0.1:\(broker.port)", extraMQTT: """
+              caFile: \(pki.path)/ca.crt
+              certFile: \(pki.path)/pole.crt
+              keyFile: \(pki.path)/pole.key
+              credentialsFile: \(pki.path)/credentials
+            """)
+        try pole.start()
+        let online = try await observer.waitFor(OnlinePayload.self, on: Topics.online("A2"), seconds: 20) { $0.online }
+        #expect(online.firmware != nil, "\(pole.log)")
+        try await observer.publish(Topics(route: Fixture.route).profile, try Fixture.signed(Fixture.profile(version: 1), key: pole.key), retain: true)
+        _ = try await observer.waitFor(ProfileAckPayload.self, on: Topics.profileAck("A2")) { $0.result == "applied" }
+    }
+}

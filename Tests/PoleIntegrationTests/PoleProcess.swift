@@ -18,7 +18,7 @@ final class PoleProcess: @unchecked Sendable {
     private(set) var process: Process?
 
     init(pole: String = "A2", brokerPort: Int, key: Curve25519.Signing.PrivateKey = .init(),
-         location: Bool = false, extra: String = "") throws {
+         location: Bool = false, url: String? = nil, extraMQTT: String = "", extra: String = "") throws {
         self.pole = pole
         self.key = key
         scratch = try Scratch("pole")
@@ -33,8 +33,9 @@ final class PoleProcess: @unchecked Sendable {
             \(location ? "location: {lat: 0.0, lon: \(Fixture.longitude(night: true))}" : "")
             telemetrySeconds: 5
             mqtt:
-              url: mqtt://127.0.0.1:\(brokerPort)
+              url: \(url ?? "mqtt://127.0.0.1:\(brokerPort)")
               keepAliveSeconds: 5
+            \(extraMQTT)
             gpio:
               chip: gpiochip0
               sensors:

@@ -107,10 +107,12 @@ final class Broker: @unchecked Sendable {
         scratch = try Scratch("broker")
         port = try freePort()
         try scratch.write("mosquitto.conf", """
+            # Run as the test's user: started by root, mosquitto would switch to user "mosquitto"
+            # and could not read the test's key files.
+            user \(NSUserName())
             listener \(port) 127.0.0.1
-            allow_anonymous true
             persistence false
-            \(extraConfig)
+            \(extraConfig.isEmpty ? "allow_anonymous true" : extraConfig)
             """)
         try start()
     }
@@ -129,7 +131,8 @@ final class Broker: @unchecked Sendable {
         self.process = process
         let deadline = Date().addingTimeInterval(10)
         while !portAcceptsConnections(port) {
-            try #require(Date() < deadline && process.isRunning, "mosquitto did not start on port \(port)")
+            try #require(Date() < deadline && process.isRunning,
+                         "mosquitto did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             usleep(20_000)
         }
     }
@@ -153,9 +156,9 @@ actor Observer {
     let broker: Broker
     private var pump: Task<Void, Never>?
 
-    init(broker: Broker, name: String = "observer") throws {
+    init(broker: Broker, name: String = "observer", options given: MQTTOptions? = nil) throws {
         self.broker = broker
-        var options = MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
+        var options = given ?? MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
         options.initialBackoffSeconds = 0.1
         options.maximumBackoffSeconds = 0.5
         var logger = Logger(label: "observer")

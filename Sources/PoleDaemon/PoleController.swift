@@ -50,6 +50,8 @@ public actor PoleController {
     private var daemonFaults: [String: FaultPayload] = [:]
     private var neighbourTopics: Set<String> = []
     private var lampFeedback: Bool?
+    /// When the lamp output was last written (for the edge-to-output latency in the debug log).
+    private var lastOutputWrite = Instant.distantPast
     private var started = false
 
     private var profilePath: String { "\(config.dataDirectory)/profile.json" }
@@ -147,7 +149,7 @@ public actor PoleController {
             deliver(.presenceEdge(sensor: id, active: edge.active), at: edge.at)
             if lamp.target != before {
                 // From the edge's timestamp (the kernel's, on real GPIO) to the output written.
-                logger.debug("edge to output", metadata: ["sensor": "\(id)", "latencyMicros": "\(Int(((clock.now() - edge.at) * 1e6).rounded()))"])
+                logger.debug("edge to output", metadata: ["sensor": "\(id)", "latencyMicros": "\(Int(((lastOutputWrite - edge.at) * 1e6).rounded()))"])
             }
         case .lampFeedback:
             lampFeedback = edge.active
@@ -189,7 +191,7 @@ public actor PoleController {
                 deliver(.neighbourDetection(notice), at: clock.now())
                 if lamp.target != before {
                     // From the neighbour's detection (its clock: the same NTP time) to our output.
-                    logger.debug("notice to output", metadata: ["from": "\(notice.pole)", "latencyMicros": "\(Int(((clock.now() - notice.at) * 1e6).rounded()))"])
+                    logger.debug("notice to output", metadata: ["from": "\(notice.pole)", "latencyMicros": "\(Int(((lastOutputWrite - notice.at) * 1e6).rounded()))"])
                 }
             } catch {
                 logger.debug("dropped a detection notice", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
@@ -322,7 +324,14 @@ public actor PoleController {
 
     private func deliver(_ event: PoleEvent, at now: Instant) {
         let actions = machine.handle(event, at: now)
-        for action in actions { perform(action, at: now) }
+        // Light first, talk after: the lamp is set before any message is encoded and sent.
+        for action in actions {
+            if case .setLevel = action { perform(action, at: now) }
+        }
+        for action in actions {
+            if case .setLevel = action { continue }
+            perform(action, at: now)
+        }
     }
 
     private func perform(_ action: PoleAction, at now: Instant) {
@@ -330,6 +339,7 @@ public actor PoleController {
         case let .setLevel(level, ramp):
             do {
                 try lamp.set(level, rampSeconds: ramp)
+                lastOutputWrite = clock.now()
                 clear("output-failure")
             } catch {
                 logger.error("cannot drive the lamp", metadata: ["error": "\(error)"])

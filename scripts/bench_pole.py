@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Benchmark of lichtweg-pole (release build, sim backend) against a real mosquitto on loopback.
+
+Measures, with references run in the same script:
+  - presence edge -> PWM duty-cycle write, inside the daemon (from the edge's timestamp to the
+    write having returned), median and p99;
+  - detection at one pole -> PWM write at its neighbour, through the broker (from the detecting
+    pole's edge timestamp to the neighbour's write), median and p99; reference: plain MQTT
+    delivery between two mosquitto clients (mosquitto_pub -l -> mosquitto_sub) on the same broker;
+  - resident memory of an idle daemon; reference: mosquitto_sub;
+  - CPU use of idle daemons over a window; reference: mosquitto_sub over the same window.
+
+Usage: bench_pole.py BIN_DIR [--quick]
+"""
+import json, os, re, signal, socket, statistics, subprocess, sys, tempfile, time
+
+BIN = sys.argv[1]
+QUICK = "--quick" in sys.argv
+ROUNDS = 4 if QUICK else 15
+IDLE_WINDOW = 10 if QUICK else 30
+POLES = [f"P{i:02d}" for i in range(1, 13)]
+TRIGGER = ["P01", "P04", "P07", "P10"]   # each has its own neighbours (reach 1)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def night_longitude():
+    hours = (time.time() % 86400) / 3600
+    lon = (12 - hours) * 15 + 180
+    while lon > 180: lon -= 360
+    while lon <= -180: lon += 360
+    return round(lon, 3)
+
+
+def pct(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+work = tempfile.mkdtemp(prefix="lichtweg-bench-pole-")
+procs = []
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    procs.append(p)
+    return p
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try: p.wait(timeout=5)
+        except subprocess.TimeoutExpired: p.kill()
+
+
+try:
+    port = free_port()
+    open(f"{work}/mosquitto.conf", "w").write(
+        f"user {os.environ.get('USER', 'root')}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    spawn(["mosquitto", "-c", f"{work}/mosquitto.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close(); break
+        except OSError: time.sleep(0.02)
+
+    subprocess.run([f"{BIN}/lichtweg", "key", "generate", "--private", f"{work}/k.key", "--public", f"{work}/k.pub"],
+                   check=True, stdout=subprocess.DEVNULL)
+    lon = night_longitude()
+    poles = "\n".join(
+        f"    - {{id: {p}, chainage: {i * 35}, lat: {i * 0.0003:.4f}, lon: {lon}, luminaire: led40, "
+        f"sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}" for i, p in enumerate(POLES))
+    open(f"{work}/profile.yaml", "w").write(f"""format: lichtweg-profile/1
+version: 1
+route:
+  id: bench-road
+  name: Benchmark road
+  timezone: UTC
+  location: {{lat: 0.0, lon: {lon}}}
+  luminaires:
+    led40: {{power: 40, standby: 0.5}}
+  poles:
+{poles}
+lightingClasses: {{P4: 10}}
+calendar: {{default: night}}
+programs:
+  night:
+    switchOn: {{event: sunset}}
+    switchOff: {{event: sunrise}}
+    class: P4
+    stepRampSeconds: 0
+    steps:
+      - {{at: switchOn, level: 10}}
+    presence: {{level: 100, holdSeconds: 5, rampUpSeconds: 0, rampDownSeconds: 0, polesAhead: 1, polesBehind: 1, maxPolesAhead: 1}}
+""")
+    subprocess.run([f"{BIN}/lichtweg", "profile", "sign", f"{work}/profile.yaml", "--key", f"{work}/k.key",
+                    "-o", f"{work}/signed.json"], check=True, stderr=subprocess.DEVNULL)
+
+    daemons = {}
+    for p in POLES:
+        d = f"{work}/{p}"
+        os.makedirs(d)
+        open(f"{d}/pole.yaml", "w").write(f"""format: lichtweg-pole/1
+pole: {p}
+route: bench-road
+backend: sim
+dataDirectory: {d}/data
+profileKey: {work}/k.pub
+mqtt: {{url: "mqtt://127.0.0.1:{port}"}}
+gpio:
+  chip: gpiochip0
+  sensors: [{{id: a, line: 17}}]
+pwm: {{chip: 0, channel: 0}}
+""")
+        daemons[p] = spawn([f"{BIN}/lichtweg-pole", "--config", f"{d}/pole.yaml", "--log-level", "debug"],
+                           stdout=subprocess.DEVNULL, stderr=open(f"{d}/log", "w"))
+    acks = spawn(["mosquitto_sub", "-p", str(port), "-t", "lichtweg/v1/pole/+/profile-ack", "-C", str(len(POLES)), "-W", "30"],
+                 stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    subprocess.run(["mosquitto_pub", "-p", str(port), "-t", "lichtweg/v1/route/bench-road/profile", "-r", "-q", "1",
+                    "-f", f"{work}/signed.json"], check=True)
+    out, _ = acks.communicate(timeout=40)
+    applied = sum(1 for line in out.splitlines() if '"applied"' in line)
+    assert applied == len(POLES), f"only {applied} of {len(POLES)} poles applied the profile"
+
+    # Reference client: an idle mosquitto_sub, present over the same window.
+    ref = spawn(["mosquitto_sub", "-p", str(port), "-t", "bench/idle"], stdout=subprocess.DEVNULL)
+    time.sleep(5)  # past start-up, and past the presence hold every pole keeps after a (re)start
+    pids = {p: d.pid for p, d in daemons.items()}
+    before = {p: cpu_seconds(pid) for p, pid in pids.items()}
+    ref_before = cpu_seconds(ref.pid)
+    t0 = time.monotonic()
+    time.sleep(IDLE_WINDOW)
+    window = time.monotonic() - t0
+    cpu = [100 * (cpu_seconds(pid) - before[p]) / window for p, pid in pids.items()]
+    ref_cpu = 100 * (cpu_seconds(ref.pid) - ref_before) / window
+    rss = [rss_kib(pid) for pid in pids.values()]
+    ref_rss = rss_kib(ref.pid)
+
+    # Latency rounds: an edge at the trigger poles, released, then the holds run out.
+    for _ in range(ROUNDS):
+        for p in TRIGGER:
+            with open(f"{work}/{p}/data/sim/inputs", "w") as f: f.write("a 1\n")
+        time.sleep(0.3)
+        for p in TRIGGER:
+            with open(f"{work}/{p}/data/sim/inputs", "w") as f: f.write("a 0\n")
+        time.sleep(6.2)
+
+    edge, notice = [], []
+    for p in POLES:
+        for line in open(f"{work}/{p}/log"):
+            m = re.search(r"latencyMicros=(-?\d+)", line)
+            if not m: continue
+            (edge if "edge to output" in line else notice).append(int(m.group(1)))
+
+    # Reference: plain MQTT delivery on the same broker between two persistent C clients.
+    sub = spawn(["mosquitto_sub", "-p", str(port), "-t", "bench/ref"], stdout=subprocess.PIPE, text=True, bufsize=1)
+    pub = spawn(["mosquitto_pub", "-p", str(port), "-t", "bench/ref", "-l"], stdin=subprocess.PIPE, text=True, bufsize=1)
+    time.sleep(0.5)
+    mqtt = []
+    for _ in range(200):
+        pub.stdin.write(f"{time.time()}\n"); pub.stdin.flush()
+        line = sub.stdout.readline()
+        mqtt.append((time.time() - float(line)) * 1e6)
+        time.sleep(0.005)
+
+    def row(name, v, ref=None):
+        r = f"  ({statistics.median(v) / statistics.median(ref):.2f}x reference median)" if ref else ""
+        print(f"{name:42s} n={len(v):4d}  median {statistics.median(v):8.0f} us  p99 {pct(v, 0.99):8.0f} us{r}")
+
+    print(f"poles {len(POLES)}, rounds {ROUNDS}, idle window {window:.0f} s, release build, sim backend")
+    row("edge -> PWM write (in the daemon)", edge)
+    row("detection -> neighbour's PWM (via broker)", notice, mqtt)
+    row("reference: mosquitto_pub -> mosquitto_sub", mqtt)
+    print(f"{'idle RSS per daemon':42s} median {statistics.median(rss) / 1024:.1f} MiB  max {max(rss) / 1024:.1f} MiB"
+          f"  (reference mosquitto_sub {ref_rss / 1024:.1f} MiB, {statistics.median(rss) / ref_rss:.1f}x)")
+    print(f"{'idle CPU per daemon':42s} mean {statistics.mean(cpu):.3f} %  max {max(cpu):.3f} %"
+          f"  (reference mosquitto_sub {ref_cpu:.3f} %)")
+    print(json.dumps({"edgeMedianMicros": statistics.median(edge), "edgeP99Micros": pct(edge, 0.99),
+                      "noticeMedianMicros": statistics.median(notice), "noticeP99Micros": pct(notice, 0.99),
+                      "mqttReferenceMedianMicros": statistics.median(mqtt), "idleRSSMiB": statistics.median(rss) / 1024,
+                      "idleCPUPercent": statistics.mean(cpu), "samples": {"edge": len(edge), "notice": len(notice)}}))
+finally:
+    cleanup()

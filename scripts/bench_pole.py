@@ -159,12 +159,13 @@ pwm: {{chip: 0, channel: 0}}
     ref_rss = rss_kib(ref.pid)
 
     # Latency rounds: an edge at the trigger poles, released, then the holds run out.
+    # One pole at a time, so that the figure is the daemon's, not 12 daemons queueing for 2 cores.
     for _ in range(ROUNDS):
         for p in TRIGGER:
             with open(f"{work}/{p}/data/sim/inputs", "w") as f: f.write("a 1\n")
-        time.sleep(0.3)
-        for p in TRIGGER:
+            time.sleep(0.25)
             with open(f"{work}/{p}/data/sim/inputs", "w") as f: f.write("a 0\n")
+            time.sleep(0.25)
         time.sleep(6.2)
 
     edge, notice = [], []

@@ -14,8 +14,13 @@ public final class SysfsPWM: DimmingOutput, @unchecked Sendable {
 
     public let channelPath: String
     public let periodNanoseconds: Int
-    // Writes are serialised by the caller (the lamp driver's one ramp task).
+    // Writes are serialised by the caller (the lamp driver's lock).
     private var lastDuty: Int?
+    private var lastLength = 0
+    /// `duty_cycle`, kept open: a ramp writes it up to `rampStepHz` times a second.
+    private let dutyFD: Int32
+    /// sysfs (a real PWM) or a plain file (the simulation's stand-in directory).
+    private let isSysfs: Bool
 
     /// Exports the channel if needed and configures period and polarity, leaving the output at 0 %.
     public init(root: String = "/sys/class/pwm", chip: Int, channel: Int, frequencyHz: Double,
@@ -39,13 +44,29 @@ public final class SysfsPWM: DimmingOutput, @unchecked Sendable {
         try Self.write(polarity.rawValue, to: "\(channelPath)/polarity", op: "polarity")
         try Self.write("1", to: "\(channelPath)/enable", op: "enable")
         lastDuty = 0
+        lastLength = 2
+        dutyFD = open("\(channelPath)/duty_cycle", O_WRONLY | O_CLOEXEC)
+        guard dutyFD >= 0 else { throw OutputError.operationFailed("open", path: "\(channelPath)/duty_cycle", errno) }
+        isSysfs = channelPath.hasPrefix("/sys/")
+    }
+
+    deinit {
+        close(dutyFD)
     }
 
     public func write(_ level: DimLevel) throws {
         let duty = Int((Double(periodNanoseconds) * level.percent / 100).rounded())
         guard duty != lastDuty else { return }
-        try Self.write("\(duty)", to: "\(channelPath)/duty_cycle", op: "duty_cycle")
+        // One pwrite on the open attribute: every write to a sysfs attribute is a whole store.
+        // A plain file (the simulation) is cut to the new length when it got shorter.
+        let bytes = Array("\(duty)\n".utf8)
+        let n = bytes.withUnsafeBytes { pwrite(dutyFD, $0.baseAddress, $0.count, 0) }
+        if n != bytes.count {
+            throw OutputError.operationFailed("duty_cycle", path: "\(channelPath)/duty_cycle", n < 0 ? errno : EIO)
+        }
+        if !isSysfs && bytes.count < lastLength { _ = ftruncate(dutyFD, off_t(bytes.count)) }
         lastDuty = duty
+        lastLength = bytes.count
     }
 
     /// One sysfs attribute write. O_TRUNC is ignored by sysfs and keeps a plain file (the

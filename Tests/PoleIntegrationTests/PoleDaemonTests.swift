@@ -63,6 +63,11 @@ struct PoleDaemonIntegrationTests {
         let boosted = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state == "boosted" }
         #expect(boosted.level == 100)
         try pole.simulate("a 0")
+
+        // Telemetry (every 5 s in this configuration): the detection counted, energy counted.
+        let telemetry = try await observer.waitFor(TelemetryPayload.self, on: Topics.telemetry("A2"), seconds: 15) { $0.detections >= 1 }
+        #expect(telemetry.detections == 1 && telemetry.energyWh > 0 && telemetry.intervalEnergyWh > 0)
+        #expect(telemetry.to.instant > telemetry.from.instant)
     }
 
     @Test("bad signature, wrong route, older version, invalid or malformed profile: rejected with a reason, old profile kept")
@@ -286,7 +291,7 @@ struct PoleDaemonIntegrationTests {
         #expect(will.at == nil)
     }
 
-    @Test("systemd: READY=1 on the notify socket once the pole is up")
+    @Test("systemd: READY=1 on the notify socket once the pole is up, and watchdog pings")
     func systemdReady() async throws {
         let broker = try Broker()
         let scratch = try Scratch("notify")
@@ -303,11 +308,15 @@ struct PoleDaemonIntegrationTests {
         var timeout = timeval(tv_sec: 15, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let pole = try PoleProcess(brokerPort: broker.port)
-        try pole.start(environment: ["NOTIFY_SOCKET": path])
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        try #require(n > 0, "no notification: \(pole.log)")
-        #expect(String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("READY=1"))
+        try pole.start(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
+        var received: [String] = []
+        while !received.contains("WATCHDOG=1") {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            try #require(n > 0, "no notification after \(received): \(pole.log)")
+            received.append(String(decoding: buffer[0..<n], as: UTF8.self))
+        }
+        #expect(received.contains { $0.hasPrefix("READY=1") }, "\(received)")
     }
 
     @Test("--check-config: 0 for a usable file, 2 with file, line and field for a broken one")

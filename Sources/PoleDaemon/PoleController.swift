@@ -143,6 +143,14 @@ public actor PoleController {
     // MARK: - Inputs
 
     public func handle(_ edge: InputEdge) {
+        if let failure = edge.failure {
+            logger.error("input line failed", metadata: ["line": "\(edge.role)", "error": "\(failure)"])
+            switch edge.role {
+            case let .sensor(id): deliver(.sensorFailure(sensor: id, reason: failure), at: edge.at)
+            case .lampFeedback: lampFeedback = nil
+            }
+            return
+        }
         switch edge.role {
         case let .sensor(id):
             let before = lamp.target
@@ -485,4 +493,8 @@ public actor PoleController {
     public var state: PoleStateMachine.State { machine.state }
     public var profileVersion: Int? { signedProfile?.version }
     public var outboxCount: Int { outbox.count }
+
+    /// Whether the service has told systemd it is ready (the watchdog pings only after that).
+    public private(set) var isReady = false
+    public func markReady() { isReady = true }
 }

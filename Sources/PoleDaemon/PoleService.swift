@@ -29,6 +29,7 @@ public struct PoleService: Service {
         await controller.start()
         link?.start()
         notifier.notify("READY=1\nSTATUS=lighting")
+        await controller.markReady()
         let inputs = hardware.inputs
         let controller = controller
         let link = link
@@ -73,8 +74,8 @@ public struct WatchdogService: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                _ = await controller.level  // answers only if the actor is not stuck
-                notifier.notify("WATCHDOG=1")
+                // Answers only if the actor is not stuck; no pings before READY=1.
+                if await controller.isReady { notifier.notify("WATCHDOG=1") }
                 try? await Task.sleep(for: .seconds(interval / 2))
             }
         }

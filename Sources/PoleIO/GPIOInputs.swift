@@ -85,12 +85,24 @@ public final class GPIOInputs: InputSource, @unchecked Sendable {
             }
             if fds.last!.revents != 0 { return }
             for i in lines.indices where fds[i].revents != 0 {
+                let revents = fds[i].revents
                 fds[i].revents = 0
-                guard let event = try? gpiodLineEventReadFD(lines[i].fd) else { continue }
-                // The event type already has active-low applied by the kernel.
-                let active = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE)
-                continuation.yield(InputEdge(role: lines[i].config.role, active: active,
-                                             at: Clocks.instant(ofKernelTimestamp: event.ts)))
+                do {
+                    if revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+                        throw GPIOError.operationFailed("poll(line \(lines[i].config.offset))", EIO)
+                    }
+                    let event = try gpiodLineEventReadFD(lines[i].fd)
+                    // The event type already has active-low applied by the kernel.
+                    let active = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE)
+                    continuation.yield(InputEdge(role: lines[i].config.role, active: active,
+                                                 at: Clocks.instant(ofKernelTimestamp: event.ts)))
+                } catch {
+                    // A line that fails once would fail on every poll: it is reported and no longer
+                    // watched (a negative fd is ignored by poll), so the thread cannot spin.
+                    fds[i].fd = -1
+                    continuation.yield(InputEdge(role: lines[i].config.role, active: false, at: Clocks.now(),
+                                                 failure: "\(error)"))
+                }
             }
         }
     }

@@ -8,17 +8,21 @@ public enum InputRole: Hashable, Sendable {
     case lampFeedback
 }
 
-/// An edge on an input line, with the instant the kernel saw it (not when it was read).
+/// An edge on an input line, with the instant the kernel saw it (not when it was read), or the
+/// news that the line cannot be read any more.
 public struct InputEdge: Hashable, Sendable {
     public var role: InputRole
     /// The line's logical value after the edge (active-low already applied).
     public var active: Bool
     public var at: Instant
+    /// Set when the line failed (its events can no longer be read); `active` then means nothing.
+    public var failure: String?
 
-    public init(role: InputRole, active: Bool, at: Instant) {
+    public init(role: InputRole, active: Bool, at: Instant, failure: String? = nil) {
         self.role = role
         self.active = active
         self.at = at
+        self.failure = failure
     }
 }
 

@@ -10,7 +10,8 @@ import Glibc
 ///
 /// Everything lives in one directory (`<dataDirectory>/sim` by default):
 /// - `inputs`: a FIFO; write lines `SENSOR 1` / `SENSOR 0` to move a presence sensor's line,
-///   `lamp broken` / `lamp ok` to break or mend the simulated lamp;
+///   `lamp broken` / `lamp ok` to break or mend the simulated lamp, `fail SENSOR` to make a sensor
+///   line fail as a broken wire or driver would (its events can no longer be read);
 /// - `pwm/pwmchip0/pwm0/{period,duty_cycle,polarity,enable}`: a stand-in for sysfs, written by
 ///   the same `SysfsPWM` code that drives the real PWM;
 /// - `relay`: `1` or `0`, the relay output, written in place like a sysfs value.
@@ -142,6 +143,9 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
                 let before = l.feedback
                 if words[1] == "broken" { l.lampBroken = true } else if words[1] == "ok" { l.lampBroken = false } else { return [] }
                 return l.hasFeedback && l.feedback != before ? [InputEdge(role: .lampFeedback, active: l.feedback, at: now)] : []
+            }
+            if words[0] == "fail", l.sensors[words[1]] != nil {
+                return [InputEdge(role: .sensor(words[1]), active: false, at: now, failure: "simulated line failure")]
             }
             guard l.sensors[words[0]] != nil, words[1] == "1" || words[1] == "0" else { return [] }
             let active = words[1] == "1"

@@ -21,8 +21,8 @@ struct PoleDaemonIntegrationTests {
         let observer: Observer
         let pole: PoleProcess
 
-        init(pole: String = "A2", location: Bool = false) async throws {
-            broker = try Broker()
+        init(pole: String = "A2", location: Bool = false, persistentBroker: Bool = false) async throws {
+            broker = try Broker(persistent: persistentBroker)
             observer = try Observer(broker: broker)
             try await observer.start()
             self.pole = try PoleProcess(pole: pole, brokerPort: broker.port, location: location)
@@ -118,11 +118,14 @@ struct PoleDaemonIntegrationTests {
 
     @Test("broker killed and restarted: the pole keeps lighting, reconnects and delivers what it queued")
     func brokerOutage() async throws {
-        let h = try await Harness()
+        // A broker that keeps sessions: the observer's subscription survives the outage, so it
+        // gets the pole's queued messages whichever of the two reconnects first.
+        let h = try await Harness(persistentBroker: true)
         let (broker, observer, pole) = (h.broker, h.observer, h.pole)
         try await push(Fixture.profile(version: 1), observer, key: pole.key)
         _ = try await ack(observer, version: 1, result: "applied")
         #expect(await eventually { pole.lampPercent() == 10 })
+        try await Task.sleep(for: .seconds(1.5))  // one autosave of the broker's sessions
 
         broker.stop()
         #expect(await eventually { pole.log.contains("broker connection lost") })
@@ -140,6 +143,21 @@ struct PoleDaemonIntegrationTests {
         let state = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.faults.contains("lamp-failure") }
         #expect(state.profileVersion == 1)
         #expect(pole.isRunning)
+    }
+
+    @Test("a sensor line that fails: sensor-failure raised, the pole keeps the sensor-fault level")
+    func sensorLineFailure() async throws {
+        let h = try await Harness()
+        let (observer, pole) = (h.observer, h.pole)
+        try await push(Fixture.profile(version: 1), observer, key: pole.key)
+        _ = try await ack(observer, version: 1, result: "applied")
+        _ = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state == "base" }
+        try pole.simulate("fail b")
+        let fault = try await observer.waitFor(FaultPayload.self, on: Topics.fault("A2")) { $0.code == "sensor-failure" }
+        #expect(fault.active && fault.sensor == "b")
+        let state = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.state == "degraded" }
+        #expect(state.level == 50 && state.faults.contains("sensor-failure"))
+        #expect(await eventually { pole.lampPercent() == 50 })
     }
 
     @Test("without any profile: the built-in failsafe program lights the road and says so")

@@ -103,7 +103,9 @@ final class Broker: @unchecked Sendable {
     let scratch: Scratch
     private var process: Process?
 
-    init(extraConfig: String = "") throws {
+    /// `persistent`: the broker saves its sessions every second, so a subscriber's session (and
+    /// the QoS 1 messages for it) survive the broker being killed and restarted.
+    init(extraConfig: String = "", persistent: Bool = false) throws {
         scratch = try Scratch("broker")
         port = try freePort()
         try scratch.write("mosquitto.conf", """
@@ -111,7 +113,7 @@ final class Broker: @unchecked Sendable {
             # and could not read the test's key files.
             user \(NSUserName())
             listener \(port) 127.0.0.1
-            persistence false
+            \(persistent ? "persistence true\npersistence_location \(scratch.path)/\nautosave_interval 1" : "persistence false")
             \(extraConfig.isEmpty ? "allow_anonymous true" : extraConfig)
             """)
         try start()

@@ -89,12 +89,16 @@ public struct PoleStateMachine: Sendable {
     // Derived from the profile when it is installed, so that the hot path (a simulator delivers
     // millions of events) neither searches the route nor copies the profile.
     private var hasProfile = false
+    private var profileVersion: Int?
     private var planWindow = (start: Instant.distantFuture, end: Instant.distantPast)
     /// Tonight's plan in a box: the hot path hands a reference around instead of copying a
     /// plan of some 200 bytes three times per event (13 % of a simulation's time went to that).
     private var night: Night?
     private var chainages: [Double] = []
     private var poleIndexByID: [String: Int] = [:]
+    /// Ids of the poles whose notices can matter here (within the profile's notice reach): a
+    /// notice's sender is found among these by comparing short strings, not by hashing.
+    private var nearPoles: [(id: String, index: Int)] = []
     private var safety: SafetySettings?
     private var profileLuminaire: Luminaire?
 
@@ -199,7 +203,7 @@ public struct PoleStateMachine: Sendable {
 
     /// The present status, as reported.
     public func status() -> PoleStatus {
-        PoleStatus(state: state, level: level, profileVersion: profile?.version, program: plan?.programName,
+        PoleStatus(state: state, level: level, profileVersion: profileVersion, program: night?.plan.programName,
                    faults: faults)
     }
 
@@ -210,6 +214,7 @@ public struct PoleStateMachine: Sendable {
     private mutating func installProfile(_ newProfile: Profile?, at now: Instant) {
         profile = newProfile
         hasProfile = newProfile != nil
+        profileVersion = newProfile?.version
         night = nil
         planWindow = (.distantFuture, .distantPast)
         chainages = newProfile?.route.poles.map(\.chainage) ?? []
@@ -218,6 +223,10 @@ public struct PoleStateMachine: Sendable {
             poleIndexByID[pole.id] = i
         }
         poleIndex = poleIndexByID[poleID]
+        nearPoles = []
+        if let newProfile, let index = poleIndex {
+            nearPoles = newProfile.noticeNeighbours(ofPoleAt: index).map { (newProfile.route.poles[$0].id, $0) }
+        }
         safety = newProfile?.safety
         profileLuminaire = nil
         guard let newProfile, let index = poleIndex else {
@@ -301,7 +310,7 @@ public struct PoleStateMachine: Sendable {
 
     private mutating func receive(_ notice: DetectionNotice, at now: Instant) {
         guard notice.pole != poleID, clockIsUsable(now), let me = poleIndex,
-              let them = poleIndexByID[notice.pole],
+              let them = nearPoles.first(where: { $0.id == notice.pole })?.index ?? poleIndexByID[notice.pole],
               let night = currentPlan(at: now), let presence = night.plan.presence, night.plan.tracksPresence(at: now)
         else { return }
         // Use the detection's own time when it is plausible, so network latency does not shorten
@@ -392,10 +401,10 @@ public struct PoleStateMachine: Sendable {
             sensorFault = true
         }
         let clockFault = !clockIsUsable(now)
-        if profile == nil || poleIndex == nil || clockFault || sensorFault || !faults.isEmpty {
+        if !hasProfile || poleIndex == nil || clockFault || sensorFault || !faults.isEmpty {
             var newFaults: Set<PoleFault> = []
-            if profile == nil { newFaults.insert(.noProfile) }
-            if profile != nil && poleIndex == nil { newFaults.insert(.poleNotInProfile) }
+            if !hasProfile { newFaults.insert(.noProfile) }
+            if hasProfile && poleIndex == nil { newFaults.insert(.poleNotInProfile) }
             if clockFault { newFaults.insert(.clockUntrusted) }
             for track in tracks where track.stuck { newFaults.insert(.stuckSensor(track.config.id)) }
             for id in hardwareFailures.keys where trackIndex[id] != nil { newFaults.insert(.sensorFailure(id)) }
@@ -413,7 +422,7 @@ public struct PoleStateMachine: Sendable {
         var target: DimLevel
         let activeOverride = override.flatMap { $0.isActive(at: now) ? $0 : nil }
         if override != nil && activeOverride == nil { override = nil }
-        if profile == nil {
+        if !hasProfile {
             newState = .failsafe(.noProfile)
             target = failsafeWithoutProfile
         } else if poleIndex == nil {

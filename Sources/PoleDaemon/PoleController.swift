@@ -487,7 +487,7 @@ public actor PoleController {
         }
     }
 
-    // MARK: - For tests and the status command
+    // MARK: - For tests and the watchdog
 
     public var level: DimLevel { machine.level }
     public var state: PoleStateMachine.State { machine.state }

@@ -390,6 +390,25 @@ struct PoleNetworkTests {
         try a1.simulate("a 0")
     }
 
+    @Test("the link speaks MQTT 3.1.1 too (what it falls back to when a broker refuses MQTT 5)")
+    func mqtt311() async throws {
+        let broker = try Broker()
+        var options = MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "observer-311")
+        options.protocolVersion = .v311
+        let observer = try Observer(broker: broker, options: options)
+        try await observer.start()
+        let pole = try PoleProcess(brokerPort: broker.port)
+        try pole.start()
+        _ = try await observer.waitFor(OnlinePayload.self, on: Topics.online("A2")) { $0.online }
+        try await observer.publish(Topics(route: Fixture.route).profile, try Fixture.signed(Fixture.profile(version: 1), key: pole.key), retain: true)
+        let ack = try await observer.waitFor(ProfileAckPayload.self, on: Topics.profileAck("A2")) { $0.result == "applied" }
+        #expect(ack.version == 1)
+        // The broker logs each client's protocol: p2 is MQTT 3.1.1, p5 is MQTT 5.
+        let log = try String(contentsOfFile: "\(broker.scratch.path)/mosquitto.log", encoding: .utf8)
+        #expect(log.contains("as observer-311 (p2"), "\(log)")
+        #expect(log.contains("as lichtweg-pole-A2 (p5"), "\(log)")
+    }
+
     @Test("TLS with a CA, a client certificate and key, and a username/password from the credentials file")
     func tlsAndCredentials() async throws {
         let pki = try Scratch("pki")

@@ -16,7 +16,6 @@ public enum AtomicFile {
     /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path` and
     /// fsyncs the directory so that the rename itself survives a power cut.
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
         let temp = "\(path).tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw WriteError(op: "open", path: temp, errno: errno) }
@@ -41,22 +40,22 @@ public enum AtomicFile {
         close(fd)
         guard rename(temp, path) == 0 else { throw WriteError(op: "rename", path: path, errno: errno) }
         ok = true
-        let dir = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            defer { close(dir) }
-            guard fsync(dir) == 0 else { throw WriteError(op: "fsync", path: directory, errno: errno) }
-        }
+        try syncDirectory(of: path)
     }
 
     /// Removes `path` (and makes the removal durable); no error if it is not there.
     public static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw WriteError(op: "unlink", path: path, errno: errno) }
+        try? syncDirectory(of: path)  // the file is gone either way; durability is best effort here
+    }
+
+    /// fsync of the directory holding `path`, so that a rename or unlink in it survives a power cut.
+    private static func syncDirectory(of path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let dir = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
+        guard dir >= 0 else { return }
+        defer { close(dir) }
+        guard fsync(dir) == 0 else { throw WriteError(op: "fsync", path: directory, errno: errno) }
     }
 
     /// The file's bytes, nil if it does not exist.

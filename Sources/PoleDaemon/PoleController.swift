@@ -47,7 +47,9 @@ public actor PoleController {
     private var energyAtTelemetry = 0.0
     private var detectionsAtTelemetry = 0
     /// Faults the daemon itself raises (the state machine raises its own), by code and subject.
-    private var daemonFaults: [String: FaultPayload] = [:]
+    private var daemonFaults: [String: (code: String, detail: String?)] = [:]
+    /// Whether the wall clock was last found plausible (told to the machine only when it changes).
+    private var clockValid: Bool?
     private var neighbourTopics: Set<String> = []
     private var lampFeedback: Bool?
     /// When the lamp output was last written (for the edge-to-output latency in the debug log).
@@ -97,7 +99,7 @@ public actor PoleController {
             // Without any program the state machine reports `no-profile` itself.
             raise("no-profile", detail: "built-in failsafe program (full light sunset to sunrise)")
         }
-        deliver(.clockTrusted(clockIsValid(now)), at: now)
+        checkClock(at: now)
         if let bytes = AtomicFile.read(overridePath), let payload = try? PayloadCodec.decode(OverridePayload.self, from: bytes),
            let override = try? payload.override() {
             deliver(.override(override), at: now)
@@ -115,7 +117,7 @@ public actor PoleController {
         }
         started = true
         deliver(.start(activeSensors: active), at: now)
-        if !clockIsValid(now) { logger.error("clock is before the firmware's release: failsafe level until it is set", metadata: ["clock": "\(now)"]) }
+        if clockValid == false { logger.error("clock is before the firmware's release: failsafe level until it is set", metadata: ["clock": "\(now)"]) }
         updateNeighbourSubscriptions()
         link?.subscribe(topics.profile, qos: 1)
         link?.subscribe(Topics.override(config.pole), qos: 1)
@@ -133,10 +135,7 @@ public actor PoleController {
             logger.error("cannot set the lamp on shutdown", metadata: ["error": "\(error)"])
         }
         publishState()
-        publish(MQTTMessage(topic: Topics.online(config.pole),
-                            payload: PayloadCodec.encode(OnlinePayload(pole: config.pole, online: false, firmware: Firmware.version,
-                                                                       at: Timestamp(clock.now()))),
-                            qos: 1, retain: true))
+        announce(online: false)
         logger.info("pole stopped", metadata: ["level": "\(machine.level)", "state": "\(machine.state)"])
     }
 
@@ -153,12 +152,9 @@ public actor PoleController {
         }
         switch edge.role {
         case let .sensor(id):
-            let before = lamp.target
-            deliver(.presenceEdge(sensor: id, active: edge.active), at: edge.at)
-            if lamp.target != before {
-                // From the edge's timestamp (the kernel's, on real GPIO) to the output written.
-                logger.debug("edge to output", metadata: ["sensor": "\(id)", "latencyMicros": "\(Int(((lastOutputWrite - edge.at) * 1e6).rounded()))"])
-            }
+            // Timed from the edge's timestamp (the kernel's, on real GPIO).
+            deliverTimed(.presenceEdge(sensor: id, active: edge.active), at: edge.at, since: edge.at,
+                         "edge to output", ["sensor": "\(id)"])
         case .lampFeedback:
             lampFeedback = edge.active
             checkLamp()
@@ -171,10 +167,7 @@ public actor PoleController {
         switch event {
         case let .connected(sessionPresent, version):
             logger.info("broker connected", metadata: ["sessionPresent": "\(sessionPresent)", "mqtt": "\(version == 5 ? "5" : "3.1.1")"])
-            publish(MQTTMessage(topic: Topics.online(config.pole),
-                                payload: PayloadCodec.encode(OnlinePayload(pole: config.pole, online: true, firmware: Firmware.version,
-                                                                           at: Timestamp(clock.now()))),
-                                qos: 1, retain: true))
+            announce(online: true)
             publishState()
             flushOutbox()
         case let .disconnected(reason):
@@ -195,12 +188,9 @@ public actor PoleController {
                 guard let notice = payload.notice, message.topic == topics.detection(from: notice.pole) else {
                     throw PayloadError.invalid("pole or speed does not fit the topic")
                 }
-                let before = lamp.target
-                deliver(.neighbourDetection(notice), at: clock.now())
-                if lamp.target != before {
-                    // From the neighbour's detection (its clock: the same NTP time) to our output.
-                    logger.debug("notice to output", metadata: ["from": "\(notice.pole)", "latencyMicros": "\(Int(((lastOutputWrite - notice.at) * 1e6).rounded()))"])
-                }
+                // Timed from the neighbour's detection (its clock: the same NTP time).
+                deliverTimed(.neighbourDetection(notice), at: clock.now(), since: notice.at,
+                             "notice to output", ["from": "\(notice.pole)"])
             } catch {
                 logger.debug("dropped a detection notice", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
             }
@@ -305,11 +295,18 @@ public actor PoleController {
             deliver(.clockJump(seconds: jump), at: now)
             telemetryFrom = telemetryFrom + jump
         }
-        deliver(.clockTrusted(clockIsValid(now)), at: now)
+        checkClock(at: now)
         if now - telemetryFrom >= config.telemetrySeconds { sendTelemetry(at: now) }
     }
 
-    private func clockIsValid(_ now: Instant) -> Bool { now >= Firmware.releaseDate }
+    /// A wall clock before the firmware's release cannot be right: the machine is told when
+    /// that changes.
+    private func checkClock(at now: Instant) {
+        let valid = now >= Firmware.releaseDate
+        guard valid != clockValid else { return }
+        clockValid = valid
+        deliver(.clockTrusted(valid), at: now)
+    }
 
     private func sendTelemetry(at now: Instant) {
         guard link?.isConnected == true else { return }  // the counts wait for the next interval
@@ -329,6 +326,18 @@ public actor PoleController {
     }
 
     // MARK: - The state machine and its actions
+
+    /// Delivers `event` and, if it changed the lamp, logs how long it took from `since` to the
+    /// output written (the figure `scripts/bench pole` collects).
+    private func deliverTimed(_ event: PoleEvent, at now: Instant, since: Instant, _ message: Logger.Message,
+                              _ metadata: Logger.Metadata) {
+        let before = lamp.target
+        deliver(event, at: now)
+        guard lamp.target != before else { return }
+        var metadata = metadata
+        metadata["latencyMicros"] = "\(Int(((lastOutputWrite - since) * 1e6).rounded()))"
+        logger.debug(message, metadata: metadata)
+    }
 
     private func deliver(_ event: PoleEvent, at now: Instant) {
         let actions = machine.handle(event, at: now)
@@ -402,11 +411,11 @@ public actor PoleController {
 
     private func raise(_ code: String, sensor: String? = nil, detail: String?) {
         let key = code + (sensor.map { ":" + $0 } ?? "")
-        guard daemonFaults[key]?.detail != detail || daemonFaults[key] == nil else { return }
-        let payload = FaultPayload(pole: config.pole, code: code, sensor: sensor, active: true, detail: detail, at: Timestamp(clock.now()))
         let isNew = daemonFaults[key] == nil
-        daemonFaults[key] = payload
-        if isNew { enqueue(MQTTMessage(topic: Topics.fault(config.pole), payload: PayloadCodec.encode(payload))) }
+        guard isNew || daemonFaults[key]?.detail != detail else { return }
+        daemonFaults[key] = (code, detail)
+        // Raised once; a new detail of a fault in force shows in the state only.
+        if isNew { enqueueFault(code: code, sensor: sensor, active: true, detail: detail, at: clock.now()) }
         if started { publishState() }
     }
 
@@ -444,19 +453,27 @@ public actor PoleController {
         let status = machine.status()
         var state = status.state.name
         var reason: String?
+        var program = status.program
         if case let .failsafe(r) = status.state { reason = r.rawValue }
         if signedProfile == nil && machine.profile != nil {
             // The built-in program is in control: that is a failsafe, whatever the machine calls it.
             state = "failsafe"
             reason = "noProfile"
+            program = "built-in failsafe"
         }
-        let faults = Set(status.faults.map(\.code) + daemonFaults.values.map(\.code)).sorted()
+        let faults = Set(status.faults.map(\.code) + daemonFaults.values.map { $0.code }).sorted()
         let payload = StatePayload(pole: config.pole, route: config.route, state: state, failsafeReason: reason,
-                                   level: status.level.percent, program: signedProfile == nil ? (machine.profile == nil ? nil : "built-in failsafe") : status.program,
+                                   level: status.level.percent, program: program,
                                    profileVersion: signedProfile?.version, faults: faults,
                                    uptimeSeconds: (clock.monotonic() - startedAt).rounded(), firmware: Firmware.version,
                                    at: Timestamp(clock.now()), droppedMessages: outbox.dropped)
         publish(MQTTMessage(topic: Topics.state(config.pole), payload: PayloadCodec.encode(payload), qos: 1, retain: true))
+    }
+
+    /// The retained online message (the broker's last will says `false` when the pole is gone).
+    private func announce(online: Bool) {
+        let payload = OnlinePayload(pole: config.pole, online: online, firmware: Firmware.version, at: Timestamp(clock.now()))
+        publish(MQTTMessage(topic: Topics.online(config.pole), payload: PayloadCodec.encode(payload), qos: 1, retain: true))
     }
 
     private func publish(_ message: MQTTMessage) {

@@ -34,10 +34,9 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
     private let lines: Mutex<Lines>
     private let continuation: AsyncStream<InputEdge>.Continuation
     private let fifoFD: Int32
-    private let wake: WakePipe
-    private let finished = DispatchSemaphore(value: 0)
-    /// false until the reader thread runs, true once it was asked to stop: `close()` joins it only then.
-    private let running = Mutex<Bool?>(nil)
+    private let reader: PollThread
+    /// Bytes read from the FIFO that do not end a line yet (touched by the reader thread only).
+    private var pending: [UInt8] = []
 
     public init(directory: String, sensors: [String], lampFeedback: Bool) throws {
         self.directory = directory
@@ -57,15 +56,14 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
         // Read-write, so that the FIFO never reports end-of-file when a writer goes away.
         fifoFD = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC)
         guard fifoFD >= 0 else { throw GPIOError.operationFailed("open \(fifo)", errno) }
-        wake = try WakePipe()
+        reader = try PollThread()
         lines = Mutex(Lines(sensors: Dictionary(uniqueKeysWithValues: sensors.map { ($0, false) }),
                             hasFeedback: lampFeedback))
         (edges, continuation) = AsyncStream.makeStream(of: InputEdge.self, bufferingPolicy: .bufferingNewest(1024))
         _ = fm.createFile(atPath: "\(directory)/relay", contents: Data("0\n".utf8))
-        let thread = Thread { [self] in self.run() }
-        thread.name = "sim-inputs"
-        running.withLock { $0 = true }
-        thread.start()
+        reader.start(name: "sim-inputs", fds: [fifoFD], events: Int16(POLLIN),
+                     handle: { [self] _, _ in readCommands() },
+                     onExit: { [continuation] in continuation.finish() })
     }
 
     deinit {
@@ -92,44 +90,24 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
     }
 
     public func close() {
-        let join = running.withLock { state in
-            defer { if state == true { state = false } }
-            return state == true
-        }
-        guard join else { return }
-        wake.signal()
-        finished.wait()
+        reader.stop()
     }
 
     // MARK: - Reader thread
 
-    private func run() {
-        defer {
-            continuation.finish()
-            finished.signal()
-        }
-        var fds = [pollfd(fd: fifoFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
-        var pending: [UInt8] = []
+    /// Reads what was written to the FIFO and applies every complete line.
+    private func readCommands() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = poll(&fds, 2, -1)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            if fds[1].revents != 0 { return }
-            guard fds[0].revents != 0 else { continue }
-            fds[0].revents = 0
-            let count = buffer.withUnsafeMutableBytes { read(fifoFD, $0.baseAddress, $0.count) }
-            guard count > 0 else { continue }
-            pending += buffer[0..<count]
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                for edge in command(line) { continuation.yield(edge) }
-            }
-            if pending.count > 4096 { pending.removeAll() }  // a line that never ends is nobody's command
+        let count = buffer.withUnsafeMutableBytes { read(fifoFD, $0.baseAddress, $0.count) }
+        guard count > 0 else { return true }
+        pending += buffer[0..<count]
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = String(decoding: pending[..<newline], as: UTF8.self)
+            pending.removeSubrange(...newline)
+            for edge in command(line) { continuation.yield(edge) }
         }
+        if pending.count > 4096 { pending.removeAll() }  // a line that never ends is nobody's command
+        return true
     }
 
     /// Applies one line written to the FIFO; unknown commands are ignored (the simulated world

@@ -6,6 +6,8 @@ import Foundation
 public protocol Payload: Codable, Sendable {
     /// `lichtweg.<name>/<major>`.
     static var schema: String { get }
+    /// The schema this payload says it has.
+    var schema: String { get }
 }
 
 /// Why a payload was not taken.
@@ -37,6 +39,13 @@ public enum PayloadCodec {
 
     public static func decode<P: Payload>(_ type: P.Type, from bytes: some Collection<UInt8>) throws(PayloadError) -> P {
         let data = Data(bytes)
+        // A good payload is parsed once; only a failure is parsed again, to say why.
+        if let payload = try? JSONDecoder().decode(P.self, from: data) {
+            guard Self.sameMajor(payload.schema, P.schema) else {
+                throw .wrongSchema(expected: P.schema, found: payload.schema)
+            }
+            return payload
+        }
         let probe: SchemaProbe
         do {
             probe = try JSONDecoder().decode(SchemaProbe.self, from: data)

@@ -5,7 +5,7 @@ import LightCore
 /// The retained birth message of a pole, and (with `online: false`) its last will.
 public struct OnlinePayload: Payload, Hashable {
     public static let schema = "lichtweg.online/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     public var online: Bool
     public var firmware: String?
@@ -23,7 +23,7 @@ public struct OnlinePayload: Payload, Hashable {
 /// The retained state of a pole, sent whenever it changes.
 public struct StatePayload: Payload, Hashable {
     public static let schema = "lichtweg.state/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     public var route: String
     /// `failsafe`, `day`, `base`, `boosted`, `degraded` or `overridden`.
@@ -65,7 +65,7 @@ public struct StatePayload: Payload, Hashable {
 /// time of passage or anything else about a road user leaves the pole.
 public struct TelemetryPayload: Payload, Hashable {
     public static let schema = "lichtweg.telemetry/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     /// The interval the counts are for.
     public var from: Timestamp
@@ -94,7 +94,7 @@ public struct TelemetryPayload: Payload, Hashable {
 /// A fault raised or cleared.
 public struct FaultPayload: Payload, Hashable {
     public static let schema = "lichtweg.fault/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     /// `stuck-sensor`, `sensor-failure`, `lamp-failure`, `clock-invalid`, `no-profile`,
     /// `pole-not-in-profile`, `profile-rejected`, `output-failure`.
@@ -119,7 +119,7 @@ public struct FaultPayload: Payload, Hashable {
 /// The pole's answer to a profile it received.
 public struct ProfileAckPayload: Payload, Hashable {
     public static let schema = "lichtweg.profile-ack/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     public var route: String?
     public var version: Int?
@@ -151,7 +151,7 @@ public struct ProfileAckPayload: Payload, Hashable {
 /// A pole's detection notice for its neighbours (`DetectionNotice` on the wire).
 public struct DetectionPayload: Payload, Hashable {
     public static let schema = "lichtweg.detection/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     public var pole: String
     public var direction: TravelDirection?
     /// m/s.
@@ -177,7 +177,7 @@ public struct DetectionPayload: Payload, Hashable {
 /// A manual override of one pole's level (roadworks, an accident, an event).
 public struct OverridePayload: Payload, Hashable {
     public static let schema = "lichtweg.override/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     /// Percent, 0…100; nil clears the override.
     public var level: Double?
     /// When it ends by itself; nil: until cleared.

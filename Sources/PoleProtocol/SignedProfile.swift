@@ -11,7 +11,7 @@ import ProfileFormat
 /// the signed document as it was reviewed.
 public struct SignedProfile: Payload, Hashable {
     public static let schema = "lichtweg.signed-profile/1"
-    public var schema = Self.schema
+    public var schema: String = Self.schema
     /// Route id and version as the document says (repeated here so that a receiver can tell what
     /// it got before parsing; the pole checks that they agree with the document).
     public var route: String

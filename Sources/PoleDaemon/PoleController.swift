@@ -509,7 +509,6 @@ public actor PoleController {
     public var level: DimLevel { machine.level }
     public var state: PoleStateMachine.State { machine.state }
     public var profileVersion: Int? { signedProfile?.version }
-    public var outboxCount: Int { outbox.count }
 
     /// Whether the service has told systemd it is ready (the watchdog pings only after that).
     public private(set) var isReady = false

@@ -74,10 +74,6 @@ public final class GPIOOutputLine: SwitchOutput, @unchecked Sendable {
     public func set(_ on: Bool) throws {
         try gpiodLineSetValue(line, on ? 1 : 0)
     }
-
-    public func get() throws -> Bool {
-        try gpiodLineGetValue(line) == 1
-    }
 }
 
 // MARK: - libgpiod calls, one function each, return codes to errors

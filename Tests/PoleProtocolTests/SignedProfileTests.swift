@@ -181,13 +181,19 @@ struct SignedProfileTests {
         #expect(z9.check(s, versionInForce: nil) == .failure(.poleNotInProfile("Z9")))
     }
 
-    @Test("a signed document that does not validate: invalid, with the loader's FILE:LINE message")
-    func invalidDocument() throws {
-        let document = profileYAML(stepLevel: "150")
+    /// Signs `document` as version 2 without `SignedProfile.sign`'s own check, and returns why
+    /// the pole rejects it.
+    func rejectionOfUncheckedSigning(_ document: String) throws -> ProfileRejection {
         let signature = try key.signature(for: Data(document.utf8))
         let s = SignedProfile(route: "it-road", version: 2, document: document,
                               signature: signature.base64EncodedString(), keyID: SigningKeys.keyID(key.publicKey))
-        let rejection = try #require(acceptance.check(s, versionInForce: nil).failureValue)
+        return try #require(acceptance.check(s, versionInForce: nil).failureValue)
+    }
+
+    @Test("a signed document that does not validate: invalid, with the loader's FILE:LINE message")
+    func invalidDocument() throws {
+        let document = profileYAML(stepLevel: "150")
+        let rejection = try rejectionOfUncheckedSigning(document)
         guard case let .invalid(detail) = rejection else {
             Issue.record("expected .invalid, got \(rejection)")
             return
@@ -202,10 +208,7 @@ struct SignedProfileTests {
     @Test("a signed document that is not YAML at all: invalid")
     func notYAML() throws {
         let document = "route: [unclosed\n"
-        let signature = try key.signature(for: Data(document.utf8))
-        let s = SignedProfile(route: "it-road", version: 2, document: document,
-                              signature: signature.base64EncodedString(), keyID: SigningKeys.keyID(key.publicKey))
-        let rejection = try #require(acceptance.check(s, versionInForce: nil).failureValue)
+        let rejection = try rejectionOfUncheckedSigning(document)
         guard case let .invalid(detail) = rejection else {
             Issue.record("expected .invalid, got \(rejection)")
             return

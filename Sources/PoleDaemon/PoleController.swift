@@ -46,6 +46,7 @@ public actor PoleController {
     private var telemetryFrom: Instant
     private var energyAtTelemetry = 0.0
     private var detectionsAtTelemetry = 0
+    private var edgesAtTelemetry = SensorEdgeCounts()
     /// Faults the daemon itself raises (the state machine raises its own), by code and subject.
     private var daemonFaults: [String: (code: String, detail: String?)] = [:]
     /// Whether the wall clock was last found plausible (told to the machine only when it changes).
@@ -313,11 +314,13 @@ public actor PoleController {
         let energy = machine.energyWattHours(at: now)
         let payload = TelemetryPayload(pole: config.pole, from: Timestamp(telemetryFrom), to: Timestamp(now), energyWh: energy,
                                        intervalEnergyWh: energy - energyAtTelemetry,
-                                       detections: machine.detections - detectionsAtTelemetry, level: machine.level.percent)
+                                       detections: machine.detections - detectionsAtTelemetry,
+                                       edges: machine.edgeCounts.since(edgesAtTelemetry), level: machine.level.percent)
         publish(MQTTMessage(topic: Topics.telemetry(config.pole), payload: PayloadCodec.encode(payload), qos: 1))
         telemetryFrom = now
         energyAtTelemetry = energy
         detectionsAtTelemetry = machine.detections
+        edgesAtTelemetry = machine.edgeCounts
     }
 
     private func timerFired() {

@@ -76,17 +76,27 @@ public struct TelemetryPayload: Payload, Hashable {
     public var intervalEnergyWh: Double
     /// Presence detections (debounced rising edges, all sensors) in this interval.
     public var detections: Int
+    /// Raw sensor edges read from the lines in this interval, all sensors: with `repeatedEdges`
+    /// and `bounces` the account of every edge (see `SensorEdgeCounts`).
+    public var edges: Int
+    /// Edges that repeated the line's level (their twin was dropped before the pole read it).
+    public var repeatedEdges: Int
+    /// Edges swallowed as bounce by the debouncer.
+    public var bounces: Int
     /// Commanded level at the end of the interval, percent.
     public var level: Double
 
     public init(pole: String, from: Timestamp, to: Timestamp, energyWh: Double, intervalEnergyWh: Double,
-                detections: Int, level: Double) {
+                detections: Int, edges: SensorEdgeCounts = SensorEdgeCounts(), level: Double) {
         self.pole = pole
         self.from = from
         self.to = to
         self.energyWh = energyWh
         self.intervalEnergyWh = intervalEnergyWh
         self.detections = detections
+        self.edges = edges.edges
+        self.repeatedEdges = edges.repeated
+        self.bounces = edges.bounced
         self.level = level
     }
 }

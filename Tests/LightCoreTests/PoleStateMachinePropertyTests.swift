@@ -223,4 +223,39 @@ struct PoleStateMachinePropertyTests {
             #expect(pole.level == 100)
         }
     }
+
+    @Test("every sensor edge is accounted for: accepted, bounced or a repeated level")
+    func edgesAreAccounted() async {
+        await propertyCheck(count: 200, input: Gen.int(in: 0...4), Gen.int(in: 0...(48 * 3600 * 7)),
+                            Gen.int(in: 0...Int(Int32.max)).array(of: 1...80)) { night, offset, script in
+            var now = Self.start(night: night, offset: offset, grid: false)
+            var pole = PoleHarness(profile: Self.profile, start: now)
+            var sent = 0
+            var lastRaw: [String: Bool] = [:]
+            var repeats = 0
+            for x in script {
+                let step = Self.step(x, at: now, fine: true, localOnly: true)
+                now = now + step.pause
+                pole.advance(to: now)
+                if let event = step.event {
+                    if case let .presenceEdge(sensor, active) = event {
+                        sent += 1
+                        if (lastRaw[sensor] ?? false) == active { repeats += 1 }
+                        lastRaw[sensor] = active
+                    }
+                    pole.send(event)
+                }
+            }
+            pole.advance(to: now + 10)  // past every debounce window: held-back edges settle
+            let counts = pole.machine.edgeCounts
+            #expect(counts.edges == sent)
+            #expect(counts.repeated == repeats)
+            // Accepted changes alternate rising and falling per sensor, from inactive: the rising
+            // ones are the detections, and after settling each sensor's state is its line's.
+            let activeAtEnd = lastRaw.values.filter { $0 }.count
+            #expect(counts.accepted == 2 * pole.machine.detections - activeAtEnd,
+                    "accepted \(counts.accepted), detections \(pole.machine.detections), active \(activeAtEnd)")
+            #expect(counts.bounced >= 0)
+        }
+    }
 }

@@ -198,10 +198,17 @@ struct PoleStateMachineTests {
         }
         #expect(pole.machine.detections == 1)
         #expect(pole.published.count == 1)
-        // The last raw state was inactive; it is accepted when the window ends.
+        #expect(pole.machine.edgeCounts == SensorEdgeCounts(edges: 10, repeated: 0, bounced: 9))
+        // The last raw state was inactive; it is accepted when the window ends (so that edge was
+        // no bounce after all).
         pole.advance(by: 0.5)
+        #expect(pole.machine.edgeCounts == SensorEdgeCounts(edges: 10, repeated: 0, bounced: 8))
         pole.send(.presenceEdge(sensor: "up", active: true), at: pole.now + 1)
         #expect(pole.machine.detections == 2)
+        // The same level again: its twin edge never arrived.
+        pole.send(.presenceEdge(sensor: "up", active: true), at: pole.now + 1)
+        #expect(pole.machine.edgeCounts == SensorEdgeCounts(edges: 12, repeated: 1, bounced: 8))
+        #expect(pole.machine.edgeCounts.accepted == 3)
     }
 
     @Test("a sensor active far too long is stuck: fault raised, schedule at the sensor-fault level")

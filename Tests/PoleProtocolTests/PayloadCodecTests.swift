@@ -159,7 +159,8 @@ struct PayloadCodecTests {
                                  firmware: "0.1.0", at: at, droppedMessages: 7)
         #expect(try PayloadCodec.decode(StatePayload.self, from: PayloadCodec.encode(state)) == state)
         let telemetry = TelemetryPayload(pole: "A1", from: Timestamp(sampleInstant - 300), to: at, energyWh: 12.25,
-                                         intervalEnergyWh: 0.5, detections: 4, level: 30)
+                                         intervalEnergyWh: 0.5, detections: 4,
+                                         edges: SensorEdgeCounts(edges: 9, repeated: 1, bounced: 2), level: 30)
         #expect(try PayloadCodec.decode(TelemetryPayload.self, from: PayloadCodec.encode(telemetry)) == telemetry)
         let ack = ProfileAckPayload(pole: "A1", route: "it-road", version: 4, result: "rejected", reason: "not-newer",
                                     detail: "version 4 is not newer than version 4 in force", versionInForce: 4, at: at)

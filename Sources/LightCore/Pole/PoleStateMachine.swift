@@ -63,6 +63,8 @@ public struct PoleStateMachine: Sendable {
     /// Accepted presence detections (rising edges) since start, all sensors; telemetry reports
     /// differences of this counter.
     public private(set) var detections = 0
+    /// What became of the raw sensor edges since start, all sensors (telemetry reports differences).
+    public private(set) var edgeCounts = SensorEdgeCounts()
     /// The output the lamp follows.
     public private(set) var output: LevelRamp
     public private(set) var energy = EnergyMeter()
@@ -153,7 +155,12 @@ public struct PoleStateMachine: Sendable {
             }
         case let .presenceEdge(sensorID, active):
             guard let i = trackIndex[sensorID] else { break }
-            if let accepted = tracks[i].debouncer.edge(active: active, at: now) {
+            edgeCounts.edges += 1
+            if active == tracks[i].debouncer.rawActive { edgeCounts.repeated += 1 }
+            let bounces = tracks[i].debouncer.bounces
+            let accepted = tracks[i].debouncer.edge(active: active, at: now)
+            edgeCounts.bounced += tracks[i].debouncer.bounces - bounces
+            if let accepted {
                 accept(sensor: i, active: accepted, at: now, into: &actions)
             }
         case let .neighbourDetection(notice):
@@ -166,6 +173,7 @@ public struct PoleStateMachine: Sendable {
             armedTimer = nil
             for i in tracks.indices {
                 if let accepted = tracks[i].debouncer.settle(at: now) {
+                    edgeCounts.bounced -= 1  // held back, then accepted: it was not bounce after all
                     accept(sensor: i, active: accepted, at: now, into: &actions)
                 }
             }

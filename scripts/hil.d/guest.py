@@ -22,7 +22,7 @@ ap.add_argument("--run", required=True, help="read-write folder shared with the 
 ap.add_argument("--bin", required=True, help="folder with the release binaries")
 args = ap.parse_args()
 
-WORK = "/tmp/hil"
+WORK = "/run/hil"           # guest-local scratch (tmpfs)
 PERIOD_NS = 1_000_000          # 1 kHz PWM
 BASE, PRESENCE, SENSOR_FAULT = 20, 70, 50   # levels of the test profile, percent
 HOLD = 5                       # presence hold, seconds (the validator's minimum)

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PoleProtocol", targets: ["PoleProtocol"]),
         .executable(name: "lichtweg", targets: ["lichtweg"]),
         .executable(name: "lichtweg-pole", targets: ["lichtweg-pole"]),
+        .executable(name: "lichtweg-central", targets: ["lichtweg-central"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: - Pure core: no I/O, no C imports, time is always a parameter.
@@ -78,6 +84,40 @@ let package = Package(
             ]
         ),
 
+        // MARK: - The control plane: pure core (rollouts, records), storage (SQLite, PostgreSQL).
+        .target(name: "CentralCore", dependencies: ["LightCore"]),
+        .target(
+            name: "CentralStore",
+            dependencies: [
+                "CentralCore", "LightCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(
+            name: "CentralService",
+            dependencies: [
+                "CentralCore", "CentralStore", "LightCore", "ProfileFormat", "PoleProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "lichtweg-central",
+            dependencies: [
+                "CentralService", "CentralStore", "CentralCore", "PoleProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: - Engineer's CLI
         .executableTarget(
             name: "lichtweg",
@@ -112,6 +152,25 @@ let package = Package(
             name: "PoleIntegrationTests",
             dependencies: ["PoleLink", "PoleProtocol", "LightCore", "ProfileFormat",
                            .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "CentralCoreTests",
+            dependencies: ["CentralCore", "LightCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "CentralStoreTests",
+            dependencies: ["CentralStore", "CentralCore", "LightCore"]
+        ),
+        .testTarget(
+            name: "CentralServiceTests",
+            dependencies: [
+                "CentralService", "CentralStore", "CentralCore", "LightCore", "PoleProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "LichtwegIntegrationTests",

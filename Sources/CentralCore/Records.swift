@@ -1,0 +1,132 @@
+import LightCore
+
+// MARK: - What the control plane keeps
+
+/// A route as the control plane knows it: from the latest profile version stored for it.
+public struct RouteRecord: Hashable, Sendable, Codable {
+    public var id: String
+    public var name: String
+    /// The route's poles in chainage order, from the latest profile version.
+    public var poles: [String]
+
+    public init(id: String, name: String, poles: [String]) {
+        self.id = id
+        self.name = name
+        self.poles = poles
+    }
+}
+
+/// One stored profile version. Immutable once stored: a change is a new version.
+public struct ProfileVersionRecord: Hashable, Sendable, Codable {
+    public var route: String
+    public var version: Int
+    /// The document exactly as the engineer wrote it (and as it was signed).
+    public var document: String
+    /// The signed bundle as published to the poles (`lichtweg.signed-profile/1` JSON).
+    public var signedBundle: String
+    public var author: String
+    public var createdAt: Instant
+    public var comment: String
+
+    public init(route: String, version: Int, document: String, signedBundle: String, author: String,
+                createdAt: Instant, comment: String) {
+        self.route = route
+        self.version = version
+        self.document = document
+        self.signedBundle = signedBundle
+        self.author = author
+        self.createdAt = createdAt
+        self.comment = comment
+    }
+}
+
+/// One entry of the append-only audit log: who did what, when.
+public struct AuditEntry: Hashable, Sendable, Codable {
+    public var id: Int64?
+    public var at: Instant
+    public var actor: String
+    public var action: String
+    /// What the action was about, e.g. `route brandis-beucha version 4`.
+    public var subject: String
+    public var detail: String
+
+    public init(id: Int64? = nil, at: Instant, actor: String, action: String, subject: String, detail: String = "") {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
+/// The latest state a pole reported, as the control plane shows it.
+public struct PoleSnapshot: Hashable, Sendable, Codable {
+    public var pole: String
+    public var route: String
+    public var online: Bool
+    public var level: Double?
+    public var state: String?
+    public var profileVersion: Int?
+    public var faults: [String]
+    public var firmware: String?
+    public var updatedAt: Instant
+
+    public init(pole: String, route: String, online: Bool, level: Double? = nil, state: String? = nil,
+                profileVersion: Int? = nil, faults: [String] = [], firmware: String? = nil, updatedAt: Instant) {
+        self.pole = pole
+        self.route = route
+        self.online = online
+        self.level = level
+        self.state = state
+        self.profileVersion = profileVersion
+        self.faults = faults
+        self.firmware = firmware
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A user of the control plane.
+public struct UserRecord: Hashable, Sendable, Codable {
+    public var name: String
+    /// bcrypt hash; never the password.
+    public var passwordHash: String
+    public var role: Role
+
+    public init(name: String, passwordHash: String, role: Role) {
+        self.name = name
+        self.passwordHash = passwordHash
+        self.role = role
+    }
+}
+
+/// A logged-in browser session. The cookie carries a random token; the control plane keeps only
+/// its SHA-256, so a copy of the database does not let anyone in.
+public struct SessionRecord: Hashable, Sendable {
+    public var tokenHash: String
+    public var user: String
+    /// Sent back by the UI in a header on every change (CSRF protection).
+    public var csrf: String
+    public var expiresAt: Instant
+
+    public init(tokenHash: String, user: String, csrf: String, expiresAt: Instant) {
+        self.tokenHash = tokenHash
+        self.user = user
+        self.csrf = csrf
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What a user may do. Each role includes the ones before it.
+public enum Role: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
+    /// Sees routes, poles, energy, alarms, the audit log.
+    case viewer
+    /// Also edits profiles, rolls them out and back, sets overrides, acknowledges alarms.
+    case engineer
+    /// Also manages users and API tokens.
+    case admin
+
+    public static func < (a: Role, b: Role) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}

@@ -1,0 +1,45 @@
+import CentralCore
+import CentralStore
+import Crypto
+import Foundation
+import Hummingbird
+import LightCore
+import Logging
+
+/// How the control plane is set up: where it listens, what it stores in, what it signs with.
+public struct CentralSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var signingKey: Curve25519.Signing.PrivateKey
+    public var clock: @Sendable () -> Instant
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, signingKey: Curve25519.Signing.PrivateKey,
+                clock: @escaping @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }) {
+        self.host = host
+        self.port = port
+        self.signingKey = signingKey
+        self.clock = clock
+    }
+}
+
+/// The control plane's HTTP application: the one `main` runs and the tests drive.
+public func buildApplication(_ settings: CentralSettings, storage: any CentralStorage,
+                             logger: Logger = Logger(label: "lichtweg-central")) -> some ApplicationProtocol {
+    let router = buildRouter(settings, storage: storage)
+    return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port),
+                                                           serverName: "lichtweg-central"),
+                       logger: logger)
+}
+
+/// The routes, also for in-process tests.
+public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage) -> Router<CentralContext> {
+    let router = Router(context: CentralContext.self)
+    router.add(middleware: SessionAuthenticator(storage: storage, clock: settings.clock))
+    let api = router.group("api")
+    let registry = ProfileRegistry(storage: storage, signingKey: settings.signingKey, clock: settings.clock)
+    AuthRoutes(storage: storage, clock: settings.clock).add(to: api)
+    ProfileRoutes(storage: storage, registry: registry).add(to: api)
+    AuditRoutes(storage: storage).add(to: api)
+    api.get("health") { _, _ in "ok" }
+    return router
+}

@@ -1,0 +1,230 @@
+import CentralCore
+import Foundation
+import LightCore
+import Logging
+import PostgresNIO
+
+/// PostgreSQL through postgres-nio, for several control-plane instances on one database.
+///
+/// The connection pool runs in a task this object owns; `close()` ends it. Migrations run under
+/// an advisory lock, so that instances starting together do not race.
+public final class PostgresStorage: CentralStorage {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects to `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` and runs missing migrations.
+    public init(url: String, logger: Logger = Logger(label: "lichtweg.postgres")) async throws {
+        guard let parts = URLComponents(string: url), parts.scheme == "postgres" || parts.scheme == "postgresql",
+              let host = parts.host, let user = parts.user, !parts.path.dropFirst().isEmpty
+        else { throw StorageError.badConfiguration("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, got \(url)") }
+        let config = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user,
+                                                  password: parts.password, database: String(parts.path.dropFirst()),
+                                                  tls: .disable)
+        client = PostgresClient(configuration: config)
+        self.logger = logger
+        runner = Task { [client] in await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    /// Ends the connection pool.
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    private func migrate() async throws {
+        try await transaction { db in
+            // One instance at a time; the others wait here and then find the work done.
+            try await db.query("SELECT pg_advisory_xact_lock(7474746)", logger: logger)
+            try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
+                               logger: logger)
+            var applied: Set<String> = []
+            for try await id in try await db.query("SELECT id FROM schema_migrations", logger: logger).decode(String.self) {
+                applied.insert(id)
+            }
+            for migration in Migrations.all(.postgres) where !applied.contains(migration.id) {
+                for statement in migration.statements {
+                    try await db.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = Date().timeIntervalSince1970
+                try await db.query("INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(now))", logger: logger)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction; its own errors come out as they were thrown, not wrapped.
+    private func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+        do {
+            try await client.withTransaction(logger: logger) { db in try await body(db) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
+    /// The migrations that have run, in order.
+    public func appliedMigrations() async throws -> [String] {
+        var ids: [String] = []
+        for try await id in try await client.query("SELECT id FROM schema_migrations ORDER BY id", logger: logger).decode(String.self) {
+            ids.append(id)
+        }
+        return ids
+    }
+
+    // MARK: - Profile versions
+
+    public func addProfileVersion(_ r: ProfileVersionRecord, route: RouteRecord) async throws {
+        let poles = JSONList.encode(route.poles)
+        try await transaction { db in
+            try await db.query("""
+                INSERT INTO routes (id, name, poles) VALUES (\(route.id), \(route.name), \(poles))
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, poles = excluded.poles
+                """, logger: logger)
+            let inserted = try await db.query("""
+                INSERT INTO profile_versions (route, version, document, signed_bundle, author, created_at, comment)
+                VALUES (\(r.route), \(Int64(r.version)), \(r.document), \(r.signedBundle), \(r.author),
+                        \(r.createdAt.secondsSinceEpoch), \(r.comment))
+                ON CONFLICT (route, version) DO NOTHING RETURNING version
+                """, logger: logger).collect()
+            if inserted.isEmpty { throw StorageError.conflict("route \(r.route) version \(r.version)") }
+        }
+    }
+
+    public func profileVersion(route: String, version: Int) async throws -> ProfileVersionRecord? {
+        try await profileVersions("""
+            SELECT route, version, document, signed_bundle, author, created_at, comment FROM profile_versions
+            WHERE route = \(route) AND version = \(Int64(version))
+            """).first
+    }
+
+    public func profileVersions(route: String) async throws -> [ProfileVersionRecord] {
+        try await profileVersions("""
+            SELECT route, version, document, signed_bundle, author, created_at, comment FROM profile_versions
+            WHERE route = \(route) ORDER BY version DESC
+            """)
+    }
+
+    private func profileVersions(_ query: PostgresQuery) async throws -> [ProfileVersionRecord] {
+        var records: [ProfileVersionRecord] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (route, version, document, bundle, author, createdAt, comment)
+            in rows.decode((String, Int64, String, String, String, Double, String).self) {
+            records.append(ProfileVersionRecord(route: route, version: Int(version), document: document, signedBundle: bundle,
+                                                author: author, createdAt: Instant(secondsSinceEpoch: createdAt), comment: comment))
+        }
+        return records
+    }
+
+    public func routes() async throws -> [RouteRecord] {
+        try await routes("SELECT id, name, poles FROM routes ORDER BY id")
+    }
+
+    public func route(_ id: String) async throws -> RouteRecord? {
+        try await routes("SELECT id, name, poles FROM routes WHERE id = \(id)").first
+    }
+
+    private func routes(_ query: PostgresQuery) async throws -> [RouteRecord] {
+        var records: [RouteRecord] = []
+        for try await (id, name, poles) in try await client.query(query, logger: logger).decode((String, String, String).self) {
+            records.append(RouteRecord(id: id, name: name, poles: JSONList.decode(poles)))
+        }
+        return records
+    }
+
+    // MARK: - Audit log
+
+    public func appendAudit(_ e: AuditEntry) async throws {
+        try await client.query("""
+            INSERT INTO audit_log (at, actor, action, subject, detail)
+            VALUES (\(e.at.secondsSinceEpoch), \(e.actor), \(e.action), \(e.subject), \(e.detail))
+            """, logger: logger)
+    }
+
+    public func audit(limit: Int) async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let rows = try await client.query(
+            "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT \(Int64(limit))", logger: logger)
+        for try await (id, at, actor, action, subject, detail) in rows.decode((Int64, Double, String, String, String, String).self) {
+            entries.append(AuditEntry(id: id, at: Instant(secondsSinceEpoch: at), actor: actor, action: action,
+                                      subject: subject, detail: detail))
+        }
+        return entries
+    }
+
+    // MARK: - Users
+
+    public func addUser(_ user: UserRecord) async throws {
+        let inserted = try await client.query("""
+            INSERT INTO users (name, password_hash, role) VALUES (\(user.name), \(user.passwordHash), \(user.role.rawValue))
+            ON CONFLICT (name) DO NOTHING RETURNING name
+            """, logger: logger).collect()
+        if inserted.isEmpty { throw StorageError.conflict("user \(user.name)") }
+    }
+
+    public func user(named name: String) async throws -> UserRecord? {
+        let rows = try await client.query("SELECT name, password_hash, role FROM users WHERE name = \(name)", logger: logger)
+        for try await (name, hash, role) in rows.decode((String, String, String).self) {
+            return Role(rawValue: role).map { UserRecord(name: name, passwordHash: hash, role: $0) }
+        }
+        return nil
+    }
+
+    // MARK: - Sessions
+
+    public func createSession(_ s: SessionRecord) async throws {
+        try await client.query("""
+            INSERT INTO sessions (token_hash, user_name, csrf, expires_at)
+            VALUES (\(s.tokenHash), \(s.user), \(s.csrf), \(s.expiresAt.secondsSinceEpoch))
+            """, logger: logger)
+    }
+
+    public func session(tokenHash: String, at now: Instant) async throws -> SessionRecord? {
+        let rows = try await client.query("""
+            SELECT token_hash, user_name, csrf, expires_at FROM sessions
+            WHERE token_hash = \(tokenHash) AND expires_at > \(now.secondsSinceEpoch)
+            """, logger: logger)
+        for try await (hash, user, csrf, expires) in rows.decode((String, String, String, Double).self) {
+            return SessionRecord(tokenHash: hash, user: user, csrf: csrf, expiresAt: Instant(secondsSinceEpoch: expires))
+        }
+        return nil
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await client.query("DELETE FROM sessions WHERE token_hash = \(tokenHash)", logger: logger)
+    }
+
+    // MARK: - Poles
+
+    public func savePoleSnapshot(_ s: PoleSnapshot) async throws {
+        let faults = JSONList.encode(s.faults)
+        let version = s.profileVersion.map(Int64.init)
+        try await client.query("""
+            INSERT INTO pole_snapshots (pole, route, online, level, state, profile_version, faults, firmware, updated_at)
+            VALUES (\(s.pole), \(s.route), \(s.online), \(s.level), \(s.state), \(version), \(faults), \(s.firmware),
+                    \(s.updatedAt.secondsSinceEpoch))
+            ON CONFLICT (pole) DO UPDATE SET route = excluded.route, online = excluded.online, level = excluded.level,
+                state = excluded.state, profile_version = excluded.profile_version, faults = excluded.faults,
+                firmware = excluded.firmware, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+
+    public func poleSnapshots(route: String) async throws -> [PoleSnapshot] {
+        var snapshots: [PoleSnapshot] = []
+        let rows = try await client.query("""
+            SELECT pole, route, online, level, state, profile_version, faults, firmware, updated_at
+            FROM pole_snapshots WHERE route = \(route) ORDER BY pole
+            """, logger: logger)
+        for try await (pole, route, online, level, state, version, faults, firmware, updatedAt)
+            in rows.decode((String, String, Bool, Double?, String?, Int64?, String, String?, Double).self) {
+            snapshots.append(PoleSnapshot(pole: pole, route: route, online: online, level: level, state: state,
+                                          profileVersion: version.map(Int.init), faults: JSONList.decode(faults),
+                                          firmware: firmware, updatedAt: Instant(secondsSinceEpoch: updatedAt)))
+        }
+        return snapshots
+    }
+}

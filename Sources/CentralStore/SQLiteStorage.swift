@@ -1,0 +1,183 @@
+import CentralCore
+import Foundation
+import GRDB
+import LightCore
+
+/// The embedded default: one SQLite file through GRDB, created and migrated when opened.
+public final class SQLiteStorage: CentralStorage {
+    private let db: DatabasePool
+    private let migrator: DatabaseMigrator
+
+    /// Opens (creating if needed) the database at `path` and runs the migrations it lacks.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        db = try DatabasePool(path: path, configuration: config)
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all(.sqlite) {
+            migrator.registerMigration(migration.id) { db in
+                for statement in migration.statements { try db.execute(sql: statement) }
+            }
+        }
+        try migrator.migrate(db)
+        self.migrator = migrator
+    }
+
+    /// The migrations that have run, in order.
+    public func appliedMigrations() throws -> [String] {
+        try db.read { db in try migrator.appliedMigrations(db) }
+    }
+
+    // MARK: - Profile versions
+
+    public func addProfileVersion(_ record: ProfileVersionRecord, route: RouteRecord) async throws {
+        try await db.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM profile_versions WHERE route = ? AND version = ?",
+                                 arguments: [record.route, record.version]) == true {
+                throw StorageError.conflict("route \(record.route) version \(record.version)")
+            }
+            try db.execute(sql: """
+                INSERT INTO routes (id, name, poles) VALUES (?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, poles = excluded.poles
+                """, arguments: [route.id, route.name, JSONList.encode(route.poles)])
+            try db.execute(sql: """
+                INSERT INTO profile_versions (route, version, document, signed_bundle, author, created_at, comment)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.route, record.version, record.document, record.signedBundle, record.author,
+                                 record.createdAt.secondsSinceEpoch, record.comment])
+        }
+    }
+
+    public func profileVersion(route: String, version: Int) async throws -> ProfileVersionRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM profile_versions WHERE route = ? AND version = ?",
+                             arguments: [route, version]).map(Self.profileVersion)
+        }
+    }
+
+    public func profileVersions(route: String) async throws -> [ProfileVersionRecord] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM profile_versions WHERE route = ? ORDER BY version DESC",
+                             arguments: [route]).map(Self.profileVersion)
+        }
+    }
+
+    public func routes() async throws -> [RouteRecord] {
+        try await db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM routes ORDER BY id").map(Self.route) }
+    }
+
+    public func route(_ id: String) async throws -> RouteRecord? {
+        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM routes WHERE id = ?", arguments: [id]).map(Self.route) }
+    }
+
+    // MARK: - Audit log
+
+    public func appendAudit(_ entry: AuditEntry) async throws {
+        try await db.write { db in
+            try db.execute(sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [entry.at.secondsSinceEpoch, entry.actor, entry.action, entry.subject, entry.detail])
+        }
+    }
+
+    public func audit(limit: Int) async throws -> [AuditEntry] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEntry(id: row["id"], at: Instant(secondsSinceEpoch: row["at"]), actor: row["actor"],
+                           action: row["action"], subject: row["subject"], detail: row["detail"])
+            }
+        }
+    }
+
+    // MARK: - Users
+
+    public func addUser(_ user: UserRecord) async throws {
+        try await db.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [user.name]) == true {
+                throw StorageError.conflict("user \(user.name)")
+            }
+            try db.execute(sql: "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
+                           arguments: [user.name, user.passwordHash, user.role.rawValue])
+        }
+    }
+
+    public func user(named name: String) async throws -> UserRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).flatMap { row in
+                Role(rawValue: row["role"]).map { UserRecord(name: row["name"], passwordHash: row["password_hash"], role: $0) }
+            }
+        }
+    }
+
+    // MARK: - Sessions
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await db.write { db in
+            try db.execute(sql: "INSERT INTO sessions (token_hash, user_name, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                           arguments: [session.tokenHash, session.user, session.csrf, session.expiresAt.secondsSinceEpoch])
+        }
+    }
+
+    public func session(tokenHash: String, at now: Instant) async throws -> SessionRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ? AND expires_at > ?",
+                             arguments: [tokenHash, now.secondsSinceEpoch]).map { row in
+                SessionRecord(tokenHash: row["token_hash"], user: row["user_name"], csrf: row["csrf"],
+                              expiresAt: Instant(secondsSinceEpoch: row["expires_at"]))
+            }
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await db.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
+    }
+
+    // MARK: - Poles
+
+    public func savePoleSnapshot(_ s: PoleSnapshot) async throws {
+        try await db.write { db in
+            try db.execute(sql: """
+                INSERT INTO pole_snapshots (pole, route, online, level, state, profile_version, faults, firmware, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (pole) DO UPDATE SET route = excluded.route, online = excluded.online, level = excluded.level,
+                    state = excluded.state, profile_version = excluded.profile_version, faults = excluded.faults,
+                    firmware = excluded.firmware, updated_at = excluded.updated_at
+                """, arguments: [s.pole, s.route, s.online, s.level, s.state, s.profileVersion,
+                                 JSONList.encode(s.faults), s.firmware, s.updatedAt.secondsSinceEpoch])
+        }
+    }
+
+    public func poleSnapshots(route: String) async throws -> [PoleSnapshot] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM pole_snapshots WHERE route = ? ORDER BY pole", arguments: [route]).map { row in
+                PoleSnapshot(pole: row["pole"], route: row["route"], online: row["online"], level: row["level"],
+                             state: row["state"], profileVersion: row["profile_version"],
+                             faults: JSONList.decode(row["faults"]), firmware: row["firmware"],
+                             updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
+            }
+        }
+    }
+
+    // MARK: - Rows to records
+
+    private static func profileVersion(_ row: Row) -> ProfileVersionRecord {
+        ProfileVersionRecord(route: row["route"], version: row["version"], document: row["document"],
+                             signedBundle: row["signed_bundle"], author: row["author"],
+                             createdAt: Instant(secondsSinceEpoch: row["created_at"]), comment: row["comment"])
+    }
+
+    private static func route(_ row: Row) -> RouteRecord {
+        RouteRecord(id: row["id"], name: row["name"], poles: JSONList.decode(row["poles"]))
+    }
+}
+
+/// A list of strings in one text column, as JSON.
+enum JSONList {
+    static func encode(_ list: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(list)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CentralCore
+import CentralService
+import CentralStore
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import PoleProtocol
+
+/// `lichtweg-central`: the control plane.
+@main
+struct LichtwegCentral: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lichtweg-central",
+        abstract: "The control plane: profile registry, staged rollout, telemetry, alarms, web UI.",
+        subcommands: [Serve.self, UserCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Where the data lives: `sqlite:PATH` (the default, a file) or `postgres://USER@HOST:PORT/DB`.
+struct StorageOptions: ParsableArguments {
+    @Option(name: .long, help: "sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+    var db: String = "sqlite:lichtweg-central.sqlite"
+
+    func open() async throws -> any CentralStorage {
+        if db.hasPrefix("sqlite:") { return try SQLiteStorage(path: String(db.dropFirst("sqlite:".count))) }
+        if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") { return try await PostgresStorage(url: db) }
+        throw ValidationError("--db must be sqlite:PATH or postgres://…, got '\(db)'")
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the control plane.")
+
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "HOST:PORT to serve HTTP on") var listen: String = "127.0.0.1:8080"
+    @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
+    var signingKey: String
+
+    func run() async throws {
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
+            throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
+        }
+        let keyText: String
+        do {
+            keyText = try String(contentsOfFile: signingKey, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read the signing key \(signingKey): \(error.localizedDescription)")
+        }
+        let key = try SigningKeys.privateKey(fromFileText: keyText)
+        var logger = Logger(label: "lichtweg-central")
+        logger.logLevel = .info
+        let store = try await storage.open()
+        let app = buildApplication(CentralSettings(host: String(parts[0]), port: port, signingKey: key),
+                                   storage: store, logger: logger)
+        // The key's id, never the key.
+        logger.info("serving", metadata: ["listen": "\(listen)", "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",
+                                          "signingKeyID": "\(SigningKeys.keyID(key.publicKey))"])
+        try await app.runService()
+        if let pg = store as? PostgresStorage { await pg.close() }
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.",
+                                                    subcommands: [AddUser.self])
+}
+
+struct AddUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a user. The password is read from standard input (one line), never from the command line.")
+
+    @OptionGroup var storage: StorageOptions
+    @Argument(help: "the user's name") var name: String
+    @Option(help: "viewer, engineer or admin") var role: String = "viewer"
+
+    func run() async throws {
+        guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, engineer or admin") }
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw ValidationError("a user name is 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        guard let password = readLine(strippingNewline: true), password.count >= 10 else {
+            throw ValidationError("give a password of at least 10 characters on standard input")
+        }
+        let store = try await storage.open()
+        try await store.addUser(UserRecord(name: name, passwordHash: Bcrypt.hash(password, cost: 12), role: role))
+        try await store.appendAudit(AuditEntry(at: .init(secondsSinceEpoch: Date().timeIntervalSince1970), actor: "cli",
+                                               action: "user.add", subject: "user \(name)", detail: role.rawValue))
+        if let pg = store as? PostgresStorage { await pg.close() }
+        print("user \(name) added as \(role.rawValue)")
+    }
+}

@@ -1,0 +1,212 @@
+import CentralCore
+import CentralService
+import CentralStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import LightCore
+import PoleProtocol
+import Testing
+
+/// The HTTP API in process (router) and over a real socket (live), on a real SQLite file.
+@Suite("Control-plane API")
+struct APITests {
+    static let key = Curve25519.Signing.PrivateKey()
+    static let profileV1 = try! String(contentsOfFile: "\(repoRoot)/Profiles/brandis-beucha.yaml", encoding: .utf8)
+    static var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// An application on a fresh SQLite file with three users (password "correct horse").
+    static func withApp(_ setup: TestingSetup = .router,
+                        _ body: @Sendable @escaping (any TestClientProtocol, SQLiteStorage) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let storage = try SQLiteStorage(path: dir.appendingPathComponent("c.sqlite").path)
+        let hash = Bcrypt.hash("correct horse", cost: 4)
+        for (name, role) in [("vera", Role.viewer), ("erik", .engineer), ("ada", .admin)] {
+            try await storage.addUser(UserRecord(name: name, passwordHash: hash, role: role))
+        }
+        let app = buildApplication(CentralSettings(host: "127.0.0.1", port: 0, signingKey: key), storage: storage)
+        try await app.test(setup) { client in try await body(client, storage) }
+    }
+
+    struct Session {
+        var cookie: String
+        var csrf: String
+        var headers: HTTPFields {
+            [.cookie: cookie, HTTPField.Name("X-CSRF-Token")!: csrf, .contentType: "application/json"]
+        }
+    }
+
+    static func login(_ client: any TestClientProtocol, _ name: String, password: String = "correct horse") async throws -> Session {
+        try await client.execute(uri: "/api/login", method: .post, headers: [.contentType: "application/json"],
+                                 body: json(["name": name, "password": password])) { response in
+            #expect(response.status == .ok)
+            let setCookie = try #require(response.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            let me = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+            return Session(cookie: String(setCookie.split(separator: ";")[0]), csrf: try #require(me?["csrf"] as? String))
+        }
+    }
+
+    static func json(_ object: Any) -> ByteBuffer {
+        ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+    }
+
+    static func body(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    static func error(_ response: TestResponse) -> (code: String?, details: [[String: Any]]) {
+        let e = body(response)["error"] as? [String: Any]
+        return (e?["code"] as? String, e?["details"] as? [[String: Any]] ?? [])
+    }
+
+    // MARK: - Tests
+
+    @Test("an engineer uploads a profile: validated, stored, signed with the server's key, audited")
+    func upload() async throws {
+        try await Self.withApp { client, storage in
+            let erik = try await Self.login(client, "erik")
+            try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: erik.headers,
+                                     body: Self.json(["document": Self.profileV1, "comment": "first"])) { response in
+                #expect(response.status == .created)
+                #expect(Self.body(response)["version"] as? Int == 1)
+                #expect(Self.body(response)["author"] as? String == "erik")
+            }
+            let stored = try #require(try await storage.profileVersion(route: "brandis-beucha", version: 1))
+            #expect(stored.document == Self.profileV1)
+            let signed = try PayloadCodec.decode(SignedProfile.self, from: Data(stored.signedBundle.utf8))
+            let accepted = ProfileAcceptance(publicKey: Self.key.publicKey, route: "brandis-beucha", pole: "BB-001")
+                .check(signed, versionInForce: nil)
+            #expect((try? accepted.get()) != nil, "the pole's own checks accept the bundle")
+            try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .get, headers: erik.headers) { response in
+                let items = Self.body(response)["items"] as? [[String: Any]]
+                #expect(items?.map { $0["version"] as? Int } == [1])
+            }
+            try await client.execute(uri: "/api/audit", method: .get, headers: erik.headers) { response in
+                let actions = (Self.body(response)["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
+                #expect(actions == ["profile.upload", "login"])
+            }
+        }
+    }
+
+    @Test("an invalid profile is refused with every problem's line and field; nothing is stored")
+    func invalidProfile() async throws {
+        try await Self.withApp { client, storage in
+            let erik = try await Self.login(client, "erik")
+            let broken = Self.profileV1.replacingOccurrences(of: "version: 1", with: "version: -3")
+                .replacingOccurrences(of: "stepRampSeconds:", with: "stepRampSecond:")
+            for uri in ["/api/profiles/check", "/api/routes/brandis-beucha/profiles"] {
+                try await client.execute(uri: uri, method: .post, headers: erik.headers,
+                                         body: Self.json(["document": broken])) { response in
+                    #expect(response.status == .unprocessableContent)
+                    let (code, details) = Self.error(response)
+                    #expect(code == "invalid-profile")
+                    #expect(!details.isEmpty)
+                    #expect(details.allSatisfy { ($0["line"] as? Int ?? 0) > 0 && !(($0["field"] as? String) ?? "").isEmpty })
+                }
+            }
+            #expect(try await storage.profileVersions(route: "brandis-beucha").isEmpty)
+        }
+    }
+
+    @Test("versions only go up; the route in the document must be the route uploaded to")
+    func versionsAndRoutes() async throws {
+        try await Self.withApp { client, _ in
+            let erik = try await Self.login(client, "erik")
+            let upload = { (route: String, doc: String) in
+                try await client.execute(uri: "/api/routes/\(route)/profiles", method: .post, headers: erik.headers,
+                                         body: Self.json(["document": doc])) { $0 }
+            }
+            #expect(try await upload("brandis-beucha", Self.profileV1).status == .created)
+            let again = try await upload("brandis-beucha", Self.profileV1)
+            #expect(again.status == .conflict && Self.error(again).code == "not-newer")
+            let wrong = try await upload("naunhof-ammelshain", Self.profileV1)
+            #expect(wrong.status == .unprocessableContent && Self.error(wrong).code == "wrong-route")
+        }
+    }
+
+    @Test("roles: a viewer reads but cannot upload; nobody logged in gets 401")
+    func roles() async throws {
+        try await Self.withApp { client, _ in
+            try await client.execute(uri: "/api/routes", method: .get) { #expect($0.status == .unauthorized) }
+            let vera = try await Self.login(client, "vera")
+            try await client.execute(uri: "/api/routes", method: .get, headers: vera.headers) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: vera.headers,
+                                     body: Self.json(["document": Self.profileV1])) { response in
+                #expect(response.status == .forbidden)
+                #expect(Self.error(response).code == "forbidden")
+            }
+        }
+    }
+
+    @Test("a change without the session's CSRF token is refused")
+    func csrf() async throws {
+        try await Self.withApp { client, storage in
+            let erik = try await Self.login(client, "erik")
+            for token in [nil, "forged"] {
+                var headers: HTTPFields = [.cookie: erik.cookie, .contentType: "application/json"]
+                if let token { headers[HTTPField.Name("X-CSRF-Token")!] = token }
+                try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: headers,
+                                         body: Self.json(["document": Self.profileV1])) { response in
+                    #expect(response.status == .forbidden)
+                    #expect(Self.error(response).code == "csrf")
+                }
+            }
+            #expect(try await storage.profileVersions(route: "brandis-beucha").isEmpty)
+        }
+    }
+
+    @Test("wrong passwords and unknown users get the same 401; logout ends the session")
+    func loginLogout() async throws {
+        try await Self.withApp { client, _ in
+            for (name, password) in [("erik", "wrong"), ("nobody", "correct horse")] {
+                try await client.execute(uri: "/api/login", method: .post, headers: [.contentType: "application/json"],
+                                         body: Self.json(["name": name, "password": password])) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(Self.error(response).code == "bad-credentials")
+                    #expect(response.headers[.setCookie] == nil)
+                }
+            }
+            let erik = try await Self.login(client, "erik")
+            try await client.execute(uri: "/api/me", method: .get, headers: erik.headers) { response in
+                #expect(Self.body(response)["role"] as? String == "engineer")
+            }
+            try await client.execute(uri: "/api/logout", method: .post, headers: erik.headers) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/api/me", method: .get, headers: erik.headers) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test("bad input on every endpoint: a 4xx with a JSON error body, never a 500", arguments: [TestingSetup.router, .live])
+    func badInput(_ setup: TestingSetup) async throws {
+        try await Self.withApp(setup) { client, _ in
+            let erik = try await Self.login(client, "erik")
+            let bodies: [ByteBuffer?] = [nil, ByteBuffer(string: ""), ByteBuffer(string: "{"), ByteBuffer(string: "[]"),
+                                         ByteBuffer(string: "{\"document\": 5}"), ByteBuffer(string: "{\"name\": null}"),
+                                         ByteBuffer(string: "\u{0}\u{1}garbage"), ByteBuffer(string: "{\"document\": \"a: [\"}")]
+            let posts = ["/api/login", "/api/profiles/check", "/api/routes/brandis-beucha/profiles", "/api/logout"]
+            for uri in posts {
+                for body in bodies {
+                    try await client.execute(uri: uri, method: .post, headers: erik.headers, body: body) { response in
+                        let code = response.status.code
+                        #expect((400..<500).contains(code) || (uri == "/api/logout" && code == 204), "\(uri) → \(code)")
+                        if code >= 400 { #expect(Self.error(response).code != nil, "\(uri): no JSON error body") }
+                    }
+                }
+            }
+            for uri in ["/api/routes/nowhere/profiles", "/api/routes/brandis-beucha/profiles/x",
+                        "/api/routes/brandis-beucha/profiles/99", "/api/audit?limit=0", "/api/audit?limit=abc"] {
+                try await client.execute(uri: uri, method: .get, headers: erik.headers) { response in
+                    #expect((400..<500).contains(response.status.code), "\(uri) → \(response.status.code)")
+                    #expect(Self.error(response).code != nil, "\(uri): no JSON error body")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL server from Debian's packages, started once per test process on a free
+/// loopback port in a temporary data directory, and stopped when the process exits.
+actor PostgresServer {
+    static let shared = PostgresServer()
+
+    private var started: String?
+
+    /// `postgres://lichtweg@127.0.0.1:PORT/DB` for a fresh database of its own.
+    func freshDatabaseURL() async throws -> String {
+        let base = try startIfNeeded()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        try Self.run(Self.binary("psql"), ["-h", "127.0.0.1", "-p", base, "-U", "lichtweg", "-d", "postgres", "-q",
+                                          "-c", "CREATE DATABASE \(name)"])
+        return "postgres://lichtweg@127.0.0.1:\(base)/\(name)"
+    }
+
+    private func startIfNeeded() throws -> String {
+        if let started { return started }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-pg-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let asRoot = getuid() == 0
+        if asRoot {
+            // PostgreSQL refuses to run as root: the data directory belongs to its own user.
+            try Self.run("/bin/chown", ["postgres:postgres", dir])
+        }
+        try Self.run(Self.binary("initdb"), ["-D", "\(dir)/data", "-U", "lichtweg", "-A", "trust", "--no-sync",
+                                             "-E", "UTF8", "--locale=C.UTF-8"], asPostgres: asRoot)
+        let port = Self.freePort()
+        let server = try Self.spawn(Self.binary("postgres"),
+                                    ["-D", "\(dir)/data", "-p", "\(port)", "-k", dir, "-h", "127.0.0.1",
+                                     "-c", "fsync=off", "-c", "full_page_writes=off"],
+                                    asPostgres: asRoot, log: "\(dir)/server.log")
+        serverPID = server
+        serverDirectory = strdup(dir)
+        atexit {
+            guard serverPID > 0 else { return }
+            kill(serverPID, SIGTERM)  // "smart" shutdown of a test server: quick, nothing to keep
+            var status: Int32 = 0
+            waitpid(serverPID, &status, 0)
+            if let dir = serverDirectory { _ = try? FileManager.default.removeItem(atPath: String(cString: dir)) }
+        }
+        for _ in 0..<300 {
+            if (try? Self.run(Self.binary("pg_isready"), ["-h", "127.0.0.1", "-p", "\(port)", "-q"])) != nil {
+                started = "\(port)"
+                return "\(port)"
+            }
+            usleep(50_000)
+        }
+        throw ServerError("PostgreSQL did not start on port \(port); see \(dir)/server.log")
+    }
+
+    // MARK: - Processes
+
+    struct ServerError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Debian's versioned server binaries (`/usr/lib/postgresql/N/bin`), newest first.
+    static func binary(_ name: String) throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { Int($0) ?? 0 > Int($1) ?? 0 }
+        for v in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(v)/bin/\(name)") {
+            return "\(root)/\(v)/bin/\(name)"
+        }
+        throw ServerError("\(name) not found under \(root): install Debian's postgresql (scripts/setup does)")
+    }
+
+    static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : path)
+        p.arguments = asPostgres ? ["-u", "postgres", "--", path] + args : args
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 {
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw ServerError("\(path) \(args.joined(separator: " ")) failed: \(text)")
+        }
+    }
+
+    static func spawn(_ path: String, _ args: [String], asPostgres: Bool, log: String) throws -> pid_t {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : path)
+        p.arguments = asPostgres ? ["-u", "postgres", "--", path] + args : args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try p.run()
+        return p.processIdentifier
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// The server's pid for the exit handler (a C function pointer cannot capture).
+nonisolated(unsafe) var serverPID: pid_t = 0
+nonisolated(unsafe) var serverDirectory: UnsafeMutablePointer<CChar>?

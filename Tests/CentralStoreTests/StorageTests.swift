@@ -1,0 +1,152 @@
+import CentralCore
+import CentralStore
+import Foundation
+import LightCore
+import Testing
+
+/// The same suite against both storages: SQLite in a temporary file, and a real PostgreSQL.
+@Suite("Storage")
+struct StorageTests {
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    /// A fresh, migrated storage of `backend`, closed after `body`.
+    static func withStorage(_ backend: Backend, _ body: (any CentralStorage) async throws -> Void) async throws {
+        switch backend {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-sqlite-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try await body(try SQLiteStorage(path: dir.appendingPathComponent("central.sqlite").path))
+        case .postgres:
+            let storage = try await PostgresStorage(url: try await PostgresServer.shared.freshDatabaseURL())
+            do {
+                try await body(storage)
+            } catch {
+                await storage.close()
+                throw error
+            }
+            await storage.close()
+        }
+    }
+
+    static let t0 = Instant(secondsSinceEpoch: 1_795_000_000.25)
+    static let route = RouteRecord(id: "brandis-beucha", name: "Brandis – Beucha", poles: ["BB-001", "BB-002"])
+
+    static func version(_ v: Int, document: String = "format: lichtweg-profile/1\n") -> ProfileVersionRecord {
+        ProfileVersionRecord(route: route.id, version: v, document: document, signedBundle: "{\"version\":\(v)}",
+                             author: "anna", createdAt: t0 + Double(v), comment: "version \(v) — ümlauts ok")
+    }
+
+    @Test("profile versions are stored whole, listed newest first, and never overwritten", arguments: Backend.allCases)
+    func profileVersions(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            try await store.addProfileVersion(Self.version(1), route: Self.route)
+            var renamed = Self.route
+            renamed.poles.append("BB-003")
+            try await store.addProfileVersion(Self.version(2, document: "x: 'quotes' and \"doubles\"; DROP TABLE users;"), route: renamed)
+            #expect(try await store.profileVersions(route: Self.route.id).map(\.version) == [2, 1])
+            #expect(try await store.profileVersion(route: Self.route.id, version: 1) == Self.version(1))
+            #expect(try await store.profileVersion(route: Self.route.id, version: 2)?.document
+                    == "x: 'quotes' and \"doubles\"; DROP TABLE users;")
+            #expect(try await store.profileVersion(route: Self.route.id, version: 3) == nil)
+            // The route follows the latest version.
+            #expect(try await store.route(Self.route.id) == renamed)
+            #expect(try await store.routes() == [renamed])
+            await #expect(throws: StorageError.conflict("route brandis-beucha version 2")) {
+                try await store.addProfileVersion(Self.version(2, document: "other"), route: renamed)
+            }
+            #expect(try await store.profileVersion(route: Self.route.id, version: 2)?.document.hasPrefix("x: 'quotes'") == true)
+        }
+    }
+
+    @Test("the audit log appends and reads back newest first", arguments: Backend.allCases)
+    func auditLog(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            for i in 0..<5 {
+                try await store.appendAudit(AuditEntry(at: Self.t0 + Double(i), actor: "anna", action: "profile.upload",
+                                                       subject: "route brandis-beucha version \(i)", detail: "d\(i)"))
+            }
+            let entries = try await store.audit(limit: 3)
+            #expect(entries.map(\.subject) == (2...4).reversed().map { "route brandis-beucha version \($0)" })
+            #expect(entries.first?.at == Self.t0 + 4)
+            let ids = entries.compactMap(\.id)
+            #expect(ids.count == 3 && ids == ids.sorted(by: >))
+        }
+    }
+
+    @Test("users: stored with their role, unique by name", arguments: Backend.allCases)
+    func users(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let user = UserRecord(name: "anna", passwordHash: "$2b$12$abcdefghijklmnopqrstuv", role: .engineer)
+            try await store.addUser(user)
+            #expect(try await store.user(named: "anna") == user)
+            #expect(try await store.user(named: "bob") == nil)
+            await #expect(throws: StorageError.conflict("user anna")) {
+                try await store.addUser(UserRecord(name: "anna", passwordHash: "x", role: .admin))
+            }
+        }
+    }
+
+    @Test("sessions: found by token hash until they expire, gone after logout", arguments: Backend.allCases)
+    func sessions(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            try await store.addUser(UserRecord(name: "anna", passwordHash: "h", role: .viewer))
+            let session = SessionRecord(tokenHash: "abc", user: "anna", csrf: "c1", expiresAt: Self.t0 + 3600)
+            try await store.createSession(session)
+            #expect(try await store.session(tokenHash: "abc", at: Self.t0) == session)
+            #expect(try await store.session(tokenHash: "abc", at: Self.t0 + 3600) == nil)
+            #expect(try await store.session(tokenHash: "other", at: Self.t0) == nil)
+            try await store.deleteSession(tokenHash: "abc")
+            #expect(try await store.session(tokenHash: "abc", at: Self.t0) == nil)
+        }
+    }
+
+    @Test("pole snapshots: the latest per pole, by route", arguments: Backend.allCases)
+    func poleSnapshots(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let a = PoleSnapshot(pole: "BB-001", route: "brandis-beucha", online: true, level: 20, state: "base",
+                                 profileVersion: 3, faults: [], firmware: "0.1.0", updatedAt: Self.t0)
+            var b = PoleSnapshot(pole: "BB-002", route: "brandis-beucha", online: false, updatedAt: Self.t0)
+            try await store.savePoleSnapshot(a)
+            try await store.savePoleSnapshot(b)
+            b.online = true
+            b.level = 70
+            b.faults = ["lamp-failure"]
+            b.updatedAt = Self.t0 + 5
+            try await store.savePoleSnapshot(b)
+            try await store.savePoleSnapshot(PoleSnapshot(pole: "X-1", route: "other", online: true, updatedAt: Self.t0))
+            #expect(try await store.poleSnapshots(route: "brandis-beucha") == [a, b])
+        }
+    }
+
+    @Test("migrations run once and are recorded", arguments: Backend.allCases)
+    func migrations(_ backend: Backend) async throws {
+        switch backend {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-mig-\(UUID().uuidString).sqlite").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let first = try SQLiteStorage(path: path)
+            try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
+            let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
+            #expect(try second.appliedMigrations() == ["001-core"])
+            #expect(try await second.audit(limit: 10).count == 1)
+        case .postgres:
+            let url = try await PostgresServer.shared.freshDatabaseURL()
+            let first = try await PostgresStorage(url: url)
+            try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
+            await first.close()
+            let second = try await PostgresStorage(url: url)
+            #expect(try await second.appliedMigrations() == ["001-core"])
+            #expect(try await second.audit(limit: 10).count == 1)
+            await second.close()
+        }
+    }
+
+    @Test("a malformed database URL is refused with what was expected")
+    func badURL() async {
+        await #expect(throws: StorageError.self) { _ = try await PostgresStorage(url: "mysql://x@y/z") }
+    }
+}

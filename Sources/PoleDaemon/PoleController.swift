@@ -121,6 +121,7 @@ public actor PoleController {
         if clockValid == false { logger.error("clock is before the firmware's release: failsafe level until it is set", metadata: ["clock": "\(now)"]) }
         updateNeighbourSubscriptions()
         link?.subscribe(topics.profile, qos: 1)
+        link?.subscribe(Topics.poleProfile(config.pole), qos: 1)
         link?.subscribe(Topics.override(config.pole), qos: 1)
         logger.info("pole started", metadata: ["pole": "\(config.pole)", "state": "\(machine.state)",
                                                "level": "\(machine.level)", "profile": "\(signedProfile.map { "v\($0.version)" } ?? "none")"])
@@ -179,7 +180,7 @@ public actor PoleController {
     }
 
     private func receive(_ message: MQTTMessage) {
-        if message.topic == topics.profile {
+        if message.topic == topics.profile || message.topic == Topics.poleProfile(config.pole) {
             receiveProfile(message.payload)
         } else if message.topic == Topics.override(config.pole) {
             receiveOverride(message.payload)
@@ -236,7 +237,9 @@ public actor PoleController {
 
     private func reject(_ rejection: ProfileRejection, route: String?, version: Int?) {
         logger.warning("profile rejected", metadata: ["reason": "\(rejection.code)", "detail": "\(rejection)"])
-        raise("profile-rejected", detail: "\(rejection.code): \(rejection)")
+        // An older version is no fault of this pole's: a canary that got a newer one on its own
+        // topic sees the route's older retained one after every reconnect. It is answered, not raised.
+        if case .notNewer = rejection {} else { raise("profile-rejected", detail: "\(rejection.code): \(rejection)") }
         enqueue(MQTTMessage(topic: Topics.profileAck(config.pole), payload: PayloadCodec.encode(ProfileAckPayload(
             pole: config.pole, route: route, version: version, result: "rejected", reason: rejection.code,
             detail: rejection.description, versionInForce: signedProfile?.version, at: Timestamp(clock.now())))))

@@ -35,6 +35,10 @@ public struct Topics: Hashable, Sendable {
     public static func fault(_ pole: String) -> String { "\(root)/pole/\(pole)/fault" }
     /// Answers to profiles (`ProfileAckPayload`, QoS 1, queued while offline).
     public static func profileAck(_ pole: String) -> String { "\(root)/pole/\(pole)/profile-ack" }
+    /// Retained, to the pole: a signed profile for this pole alone (`SignedProfile`), the canary
+    /// stage of a rollout. The pole takes the newer of this and the route's; an empty retained
+    /// message (the control plane clearing it once the route's topic carries the version) is ignored.
+    public static func poleProfile(_ pole: String) -> String { "\(root)/pole/\(pole)/profile" }
     /// Retained, to the pole: a manual override (`OverridePayload`); an empty retained message or
     /// `level: null` clears it.
     public static func override(_ pole: String) -> String { "\(root)/pole/\(pole)/override" }

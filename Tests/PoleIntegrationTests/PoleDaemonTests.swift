@@ -114,6 +114,31 @@ struct PoleDaemonIntegrationTests {
         #expect(pole.isRunning)
     }
 
+    @Test("a profile on the pole's own topic (a canary) is applied; the route's older one is answered, not a fault")
+    func canaryTopic() async throws {
+        let h = try await Harness()
+        let (observer, pole) = (h.observer, h.pole)
+        try await push(Fixture.profile(version: 1), observer, key: pole.key)
+        _ = try await ack(observer, version: 1, result: "applied")
+        try await observer.publish(Topics.poleProfile("A2"), try Fixture.signed(Fixture.profile(version: 2), key: pole.key), retain: true)
+        _ = try await ack(observer, version: 2, result: "applied")
+        #expect(try pole.storedProfileVersion() == 2)
+        // After a restart the broker hands it both retained versions again.
+        pole.signal(SIGTERM)
+        #expect(await pole.waitExit() == 0)
+        await observer.clear()
+        try pole.start()
+        let old = try await ack(observer, version: 1, result: "rejected")
+        #expect(old.reason == "not-newer" && old.versionInForce == 2)
+        let state = try await observer.waitFor(StatePayload.self, on: Topics.state("A2")) { $0.profileVersion == 2 }
+        #expect(!state.faults.contains("profile-rejected"))
+        // The control plane clears the pole's topic once the route carries the version: ignored.
+        try await observer.publish(Topics.poleProfile("A2"), [], retain: true)
+        try await push(Fixture.profile(version: 2), observer, key: pole.key)
+        #expect(try pole.storedProfileVersion() == 2)
+        #expect(pole.isRunning)
+    }
+
     // MARK: - Autonomy
 
     @Test("broker killed and restarted: the pole keeps lighting, reconnects and delivers what it queued")
@@ -249,6 +274,7 @@ struct PoleDaemonIntegrationTests {
 
         let valid: [(String, [UInt8])] = [
             (topics.profile, try Fixture.signed(Fixture.profile(version: 9), key: Curve25519.Signing.PrivateKey())),
+            (Topics.poleProfile("A2"), try Fixture.signed(Fixture.profile(version: 8), key: Curve25519.Signing.PrivateKey())),
             (Topics.override("A2"), PayloadCodec.encode(OverridePayload(level: 40, until: nil, reason: "x"))),
             (topics.detection(from: "A1"), PayloadCodec.encode(DetectionPayload(DetectionNotice(pole: "A1", direction: .increasing, speed: 1.4,
                                                                                                  at: Instant(secondsSinceEpoch: Date().timeIntervalSince1970))))),

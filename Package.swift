@@ -105,13 +105,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PoleLink",
             ]
         ),
         .executableTarget(
             name: "lichtweg-central",
             dependencies: [
-                "CentralService", "CentralStore", "CentralCore", "PoleProtocol",
+                "CentralService", "CentralStore", "CentralCore", "PoleProtocol", "PoleLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +131,14 @@ let package = Package(
         ),
 
         // MARK: - Tests
+
+        // What the integration tests share: a real mosquitto, real PostgreSQL, pole processes.
+        .target(
+            name: "LichtwegTestSupport",
+            dependencies: ["PoleLink", "PoleProtocol", "LightCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "LightCoreTests",
             dependencies: ["LightCore", .product(name: "PropertyBased", package: "swift-property-based")]
@@ -150,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PoleIntegrationTests",
-            dependencies: ["PoleLink", "PoleProtocol", "LightCore", "ProfileFormat",
+            dependencies: ["LichtwegTestSupport", "PoleLink", "PoleProtocol", "LightCore", "ProfileFormat",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
@@ -159,12 +170,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CentralStoreTests",
-            dependencies: ["CentralStore", "CentralCore", "LightCore"]
+            dependencies: ["LichtwegTestSupport", "CentralStore", "CentralCore", "LightCore"]
         ),
         .testTarget(
             name: "CentralServiceTests",
             dependencies: [
-                "CentralService", "CentralStore", "CentralCore", "LightCore", "PoleProtocol",
+                "LichtwegTestSupport", "CentralService", "CentralStore", "CentralCore", "LightCore", "PoleProtocol", "PoleLink",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

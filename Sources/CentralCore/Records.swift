@@ -100,6 +100,24 @@ public struct UserRecord: Hashable, Sendable, Codable {
     }
 }
 
+/// A rollout as stored: the state machine itself (plan, state, every pole's progress) and who
+/// started it. Stored after every change, so that a restarted control plane resumes it.
+public struct RolloutRecord: Hashable, Sendable {
+    public var id: Int64?
+    public var rollout: Rollout
+    public var createdBy: String
+    public var createdAt: Instant
+    public var updatedAt: Instant
+
+    public init(id: Int64? = nil, rollout: Rollout, createdBy: String, createdAt: Instant, updatedAt: Instant) {
+        self.id = id
+        self.rollout = rollout
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
 /// A logged-in browser session. The cookie carries a random token; the control plane keeps only
 /// its SHA-256, so a copy of the database does not let anyone in.
 public struct SessionRecord: Hashable, Sendable {

@@ -7,7 +7,7 @@ import LightCore
 /// rejection of the version by any pole, a fault newly raised by a pole that runs it, a canary that
 /// does not answer in time, or an operator halts it. Pure: time is a parameter, and what to publish
 /// comes back as actions.
-public struct Rollout: Hashable, Sendable {
+public struct Rollout: Hashable, Sendable, Codable {
     /// What to roll out and how.
     public struct Plan: Hashable, Sendable, Codable {
         public var route: String
@@ -48,14 +48,14 @@ public struct Rollout: Hashable, Sendable {
     }
 
     /// Where one pole stands in the rollout.
-    public enum PoleProgress: Hashable, Sendable {
+    public enum PoleProgress: Hashable, Sendable, Codable {
         case waiting
         case sent(at: Instant)
         case applied(at: Instant)
         case rejected(reason: String)
     }
 
-    public enum State: Hashable, Sendable {
+    public enum State: Hashable, Sendable, Codable {
         /// Planned, nothing sent yet.
         case planned
         /// Sent to the canaries; waiting for all of them to apply it.

@@ -23,16 +23,17 @@ public struct CentralSettings: Sendable {
 }
 
 /// The control plane's HTTP application: the one `main` runs and the tests drive.
-public func buildApplication(_ settings: CentralSettings, storage: any CentralStorage,
+public func buildApplication(_ settings: CentralSettings, storage: any CentralStorage, rollouts: RolloutCoordinator,
                              logger: Logger = Logger(label: "lichtweg-central")) -> some ApplicationProtocol {
-    let router = buildRouter(settings, storage: storage)
+    let router = buildRouter(settings, storage: storage, rollouts: rollouts)
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port),
                                                            serverName: "lichtweg-central"),
                        logger: logger)
 }
 
 /// The routes, also for in-process tests.
-public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage) -> Router<CentralContext> {
+public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage,
+                        rollouts: RolloutCoordinator) -> Router<CentralContext> {
     let router = Router(context: CentralContext.self)
     router.add(middleware: SessionAuthenticator(storage: storage, clock: settings.clock))
     let api = router.group("api")
@@ -40,6 +41,7 @@ public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage
     AuthRoutes(storage: storage, clock: settings.clock).add(to: api)
     ProfileRoutes(storage: storage, registry: registry).add(to: api)
     AuditRoutes(storage: storage).add(to: api)
+    RolloutRoutes(storage: storage, registry: registry, rollouts: rollouts).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router
 }

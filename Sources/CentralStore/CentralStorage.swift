@@ -27,6 +27,17 @@ public protocol CentralStorage: Sendable {
     func addUser(_ user: UserRecord) async throws
     func user(named name: String) async throws -> UserRecord?
 
+    // MARK: Rollouts
+
+    /// Stores a new rollout and returns its id.
+    func createRollout(_ record: RolloutRecord) async throws -> Int64
+    /// Stores the rollout's new state.
+    func updateRollout(id: Int64, _ rollout: Rollout, at: Instant) async throws
+    /// The route's most recent rollout.
+    func latestRollout(route: String) async throws -> RolloutRecord?
+    /// Rollouts neither completed nor halted, oldest first (to resume after a restart).
+    func unfinishedRollouts() async throws -> [RolloutRecord]
+
     // MARK: Sessions (the token itself is never stored, only its hash)
 
     func createSession(_ session: SessionRecord) async throws
@@ -38,6 +49,7 @@ public protocol CentralStorage: Sendable {
 
     func savePoleSnapshot(_ snapshot: PoleSnapshot) async throws
     func poleSnapshots(route: String) async throws -> [PoleSnapshot]
+    func poleSnapshot(_ pole: String) async throws -> PoleSnapshot?
 }
 
 /// Why a storage call failed, beyond the database's own errors.

@@ -78,6 +78,21 @@ enum Migrations {
             )
             """,
         ]),
+        ("002-rollouts", [
+            """
+            CREATE TABLE rollouts (
+                id \(dialect.generatedKey),
+                route TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                body TEXT NOT NULL,
+                finished BOOLEAN NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX rollouts_route ON rollouts(route, id)",
+        ]),
         ]
     }
 }

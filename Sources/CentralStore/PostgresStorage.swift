@@ -174,6 +174,48 @@ public final class PostgresStorage: CentralStorage {
         return nil
     }
 
+    // MARK: - Rollouts
+
+    public func createRollout(_ r: RolloutRecord) async throws -> Int64 {
+        let body = try RolloutJSON.encode(r.rollout)
+        let rows = try await client.query("""
+            INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at)
+            VALUES (\(r.rollout.plan.route), \(Int64(r.rollout.plan.version)), \(body), \(r.rollout.state.isFinished),
+                    \(r.createdBy), \(r.createdAt.secondsSinceEpoch), \(r.updatedAt.secondsSinceEpoch))
+            RETURNING id
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        throw StorageError.badConfiguration("INSERT … RETURNING id returned no row")
+    }
+
+    public func updateRollout(id: Int64, _ rollout: Rollout, at: Instant) async throws {
+        let body = try RolloutJSON.encode(rollout)
+        try await client.query("""
+            UPDATE rollouts SET body = \(body), finished = \(rollout.state.isFinished), updated_at = \(at.secondsSinceEpoch)
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    public func latestRollout(route: String) async throws -> RolloutRecord? {
+        try await rollouts("""
+            SELECT id, body, created_by, created_at, updated_at FROM rollouts WHERE route = \(route) ORDER BY id DESC LIMIT 1
+            """).first
+    }
+
+    public func unfinishedRollouts() async throws -> [RolloutRecord] {
+        try await rollouts("SELECT id, body, created_by, created_at, updated_at FROM rollouts WHERE NOT finished ORDER BY id")
+    }
+
+    private func rollouts(_ query: PostgresQuery) async throws -> [RolloutRecord] {
+        var records: [RolloutRecord] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (id, body, by, created, updated) in rows.decode((Int64, String, String, Double, Double).self) {
+            records.append(RolloutRecord(id: id, rollout: try RolloutJSON.decode(body), createdBy: by,
+                                         createdAt: Instant(secondsSinceEpoch: created), updatedAt: Instant(secondsSinceEpoch: updated)))
+        }
+        return records
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ s: SessionRecord) async throws {
@@ -214,11 +256,22 @@ public final class PostgresStorage: CentralStorage {
     }
 
     public func poleSnapshots(route: String) async throws -> [PoleSnapshot] {
-        var snapshots: [PoleSnapshot] = []
-        let rows = try await client.query("""
+        try await snapshots("""
             SELECT pole, route, online, level, state, profile_version, faults, firmware, updated_at
             FROM pole_snapshots WHERE route = \(route) ORDER BY pole
-            """, logger: logger)
+            """)
+    }
+
+    public func poleSnapshot(_ pole: String) async throws -> PoleSnapshot? {
+        try await snapshots("""
+            SELECT pole, route, online, level, state, profile_version, faults, firmware, updated_at
+            FROM pole_snapshots WHERE pole = \(pole)
+            """).first
+    }
+
+    private func snapshots(_ query: PostgresQuery) async throws -> [PoleSnapshot] {
+        var snapshots: [PoleSnapshot] = []
+        let rows = try await client.query(query, logger: logger)
         for try await (pole, route, online, level, state, version, faults, firmware, updatedAt)
             in rows.decode((String, String, Bool, Double?, String?, Int64?, String, String?, Double).self) {
             snapshots.append(PoleSnapshot(pole: pole, route: route, online: online, level: level, state: state,

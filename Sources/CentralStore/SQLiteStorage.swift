@@ -109,6 +109,46 @@ public final class SQLiteStorage: CentralStorage {
         }
     }
 
+    // MARK: - Rollouts
+
+    public func createRollout(_ r: RolloutRecord) async throws -> Int64 {
+        let body = try RolloutJSON.encode(r.rollout)
+        return try await db.write { db in
+            try db.execute(sql: """
+                INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [r.rollout.plan.route, r.rollout.plan.version, body, r.rollout.state.isFinished,
+                                 r.createdBy, r.createdAt.secondsSinceEpoch, r.updatedAt.secondsSinceEpoch])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func updateRollout(id: Int64, _ rollout: Rollout, at: Instant) async throws {
+        let body = try RolloutJSON.encode(rollout)
+        try await db.write { db in
+            try db.execute(sql: "UPDATE rollouts SET body = ?, finished = ?, updated_at = ? WHERE id = ?",
+                           arguments: [body, rollout.state.isFinished, at.secondsSinceEpoch, id])
+        }
+    }
+
+    public func latestRollout(route: String) async throws -> RolloutRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM rollouts WHERE route = ? ORDER BY id DESC LIMIT 1", arguments: [route])
+                .map(Self.rollout)
+        }
+    }
+
+    public func unfinishedRollouts() async throws -> [RolloutRecord] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rollouts WHERE NOT finished ORDER BY id").map(Self.rollout)
+        }
+    }
+
+    private static func rollout(_ row: Row) throws -> RolloutRecord {
+        RolloutRecord(id: row["id"], rollout: try RolloutJSON.decode(row["body"]), createdBy: row["created_by"],
+                      createdAt: Instant(secondsSinceEpoch: row["created_at"]), updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ session: SessionRecord) async throws {
@@ -149,13 +189,22 @@ public final class SQLiteStorage: CentralStorage {
 
     public func poleSnapshots(route: String) async throws -> [PoleSnapshot] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM pole_snapshots WHERE route = ? ORDER BY pole", arguments: [route]).map { row in
-                PoleSnapshot(pole: row["pole"], route: row["route"], online: row["online"], level: row["level"],
-                             state: row["state"], profileVersion: row["profile_version"],
-                             faults: JSONList.decode(row["faults"]), firmware: row["firmware"],
-                             updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM pole_snapshots WHERE route = ? ORDER BY pole", arguments: [route])
+                .map(Self.snapshot)
         }
+    }
+
+    public func poleSnapshot(_ pole: String) async throws -> PoleSnapshot? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM pole_snapshots WHERE pole = ?", arguments: [pole]).map(Self.snapshot)
+        }
+    }
+
+    private static func snapshot(_ row: Row) -> PoleSnapshot {
+        PoleSnapshot(pole: row["pole"], route: row["route"], online: row["online"], level: row["level"],
+                     state: row["state"], profileVersion: row["profile_version"],
+                     faults: JSONList.decode(row["faults"]), firmware: row["firmware"],
+                     updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
     }
 
     // MARK: - Rows to records
@@ -168,6 +217,17 @@ public final class SQLiteStorage: CentralStorage {
 
     private static func route(_ row: Row) -> RouteRecord {
         RouteRecord(id: row["id"], name: row["name"], poles: JSONList.decode(row["poles"]))
+    }
+}
+
+/// A rollout in one text column, as JSON.
+enum RolloutJSON {
+    static func encode(_ rollout: Rollout) throws -> String {
+        String(decoding: try JSONEncoder().encode(rollout), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> Rollout {
+        try JSONDecoder().decode(Rollout.self, from: Data(text.utf8))
     }
 }
 

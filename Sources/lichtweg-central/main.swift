@@ -5,8 +5,11 @@ import CentralStore
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
+import LightCore
 import Logging
+import PoleLink
 import PoleProtocol
+import ServiceLifecycle
 
 /// `lichtweg-central`: the control plane.
 @main
@@ -35,6 +38,9 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var storage: StorageOptions
     @Option(help: "HOST:PORT to serve HTTP on") var listen: String = "127.0.0.1:8080"
+    @Option(help: "the MQTT broker, mqtt://HOST:PORT") var broker: String = "mqtt://127.0.0.1:1883"
+    @Option(name: .customLong("client-id"), help: "MQTT client id of this instance (unique per instance)")
+    var clientID: String = "lichtweg-central"
     @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
     var signingKey: String
 
@@ -52,13 +58,27 @@ struct Serve: AsyncParsableCommand {
         let key = try SigningKeys.privateKey(fromFileText: keyText)
         var logger = Logger(label: "lichtweg-central")
         logger.logLevel = .info
+        guard let brokerURL = URLComponents(string: broker), brokerURL.scheme == "mqtt", let host = brokerURL.host else {
+            throw ValidationError("--broker must be mqtt://HOST:PORT, got '\(broker)'")
+        }
         let store = try await storage.open()
-        let app = buildApplication(CentralSettings(host: String(parts[0]), port: port, signingKey: key),
-                                   storage: store, logger: logger)
+        let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
+        var options = MQTTOptions(host: host, port: brokerURL.port ?? 1883, clientID: clientID)
+        options.keepAliveSeconds = 30
+        // The link is created first (the coordinator publishes through it) and fed to the coordinator.
+        let link = try MQTTLink(options: options, logger: logger)
+        let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, logger: logger)
+        let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, logger: logger)
+        try await rollouts.resume()
+        let app = buildApplication(CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock),
+                                   storage: store, rollouts: rollouts, logger: logger)
         // The key's id, never the key.
-        logger.info("serving", metadata: ["listen": "\(listen)", "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",
+        logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",
+                                          "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",
                                           "signingKeyID": "\(SigningKeys.keyID(key.publicKey))"])
-        try await app.runService()
+        let group = ServiceGroup(configuration: .init(services: [app, central], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        try await group.run()
         if let pg = store as? PostgresStorage { await pg.close() }
     }
 }

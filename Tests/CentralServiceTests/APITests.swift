@@ -20,19 +20,11 @@ struct APITests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// An application on a fresh SQLite file with three users (password "correct horse").
+    /// An application on a fresh SQLite file with three users (password "correct horse"), linked
+    /// to a real mosquitto on a free loopback port.
     static func withApp(_ setup: TestingSetup = .router,
                         _ body: @Sendable @escaping (any TestClientProtocol, SQLiteStorage) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-api-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let storage = try SQLiteStorage(path: dir.appendingPathComponent("c.sqlite").path)
-        let hash = Bcrypt.hash("correct horse", cost: 4)
-        for (name, role) in [("vera", Role.viewer), ("erik", .engineer), ("ada", .admin)] {
-            try await storage.addUser(UserRecord(name: name, passwordHash: hash, role: role))
-        }
-        let app = buildApplication(CentralSettings(host: "127.0.0.1", port: 0, signingKey: key), storage: storage)
-        try await app.test(setup) { client in try await body(client, storage) }
+        try await CentralHarness.with(setup, key: key) { h in try await body(h.client, h.storage) }
     }
 
     struct Session {

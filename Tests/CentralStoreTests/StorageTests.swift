@@ -1,6 +1,7 @@
 import CentralCore
 import CentralStore
 import Foundation
+import LichtwegTestSupport
 import LightCore
 import Testing
 
@@ -90,6 +91,26 @@ struct StorageTests {
         }
     }
 
+    @Test("rollouts: stored whole after every step, the latest per route, the unfinished to resume", arguments: Backend.allCases)
+    func rollouts(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            var rollout = Rollout(plan: Rollout.Plan(route: "brandis-beucha", version: 2, poles: ["BB-001", "BB-002", "BB-003"],
+                                                     canaries: ["BB-002"], soakSeconds: 60, ackTimeoutSeconds: 30))
+            _ = rollout.handle(.start, at: Self.t0)
+            let id = try await store.createRollout(RolloutRecord(rollout: rollout, createdBy: "erik", createdAt: Self.t0, updatedAt: Self.t0))
+            #expect(try await store.unfinishedRollouts().map(\.id) == [id])
+            _ = rollout.handle(.ack(pole: "BB-002", version: 2, applied: true, versionInForce: 2, reason: nil), at: Self.t0 + 5)
+            try await store.updateRollout(id: id, rollout, at: Self.t0 + 5)
+            let latest = try #require(try await store.latestRollout(route: "brandis-beucha"))
+            #expect(latest.rollout == rollout && latest.createdBy == "erik" && latest.updatedAt == Self.t0 + 5)
+            _ = rollout.handle(.halt(reason: "operator"), at: Self.t0 + 6)
+            try await store.updateRollout(id: id, rollout, at: Self.t0 + 6)
+            #expect(try await store.unfinishedRollouts().isEmpty)
+            #expect(try await store.latestRollout(route: "other") == nil)
+            #expect(try await store.latestRollout(route: "brandis-beucha")?.rollout.state == .halted(reason: "operator", at: Self.t0 + 6))
+        }
+    }
+
     @Test("sessions: found by token hash until they expire, gone after logout", arguments: Backend.allCases)
     func sessions(_ backend: Backend) async throws {
         try await Self.withStorage(backend) { store in
@@ -119,6 +140,8 @@ struct StorageTests {
             try await store.savePoleSnapshot(b)
             try await store.savePoleSnapshot(PoleSnapshot(pole: "X-1", route: "other", online: true, updatedAt: Self.t0))
             #expect(try await store.poleSnapshots(route: "brandis-beucha") == [a, b])
+            #expect(try await store.poleSnapshot("BB-002") == b)
+            #expect(try await store.poleSnapshot("nope") == nil)
         }
     }
 
@@ -131,7 +154,7 @@ struct StorageTests {
             let first = try SQLiteStorage(path: path)
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
-            #expect(try second.appliedMigrations() == ["001-core"])
+            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -139,7 +162,7 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             await first.close()
             let second = try await PostgresStorage(url: url)
-            #expect(try await second.appliedMigrations() == ["001-core"])
+            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LichtwegTestSupport
 import LightCore
 import PoleLink
 import PoleProtocol

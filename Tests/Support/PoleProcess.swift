@@ -8,16 +8,16 @@ import Glibc
 
 /// A `lichtweg-pole` daemon run by the test with the `sim` backend (the physical side simulated:
 /// sensor lines through the FIFO, lamp through the stand-in sysfs directory).
-final class PoleProcess: @unchecked Sendable {
-    let pole: String
-    let scratch: Scratch
-    let key: Curve25519.Signing.PrivateKey
-    let configPath: String
-    var dataDirectory: String { "\(scratch.path)/data" }
-    var logPath: String { "\(scratch.path)/pole.log" }
+public final class PoleProcess: @unchecked Sendable {
+    public let pole: String
+    public let scratch: Scratch
+    public let key: Curve25519.Signing.PrivateKey
+    public let configPath: String
+    public var dataDirectory: String { "\(scratch.path)/data" }
+    public var logPath: String { "\(scratch.path)/pole.log" }
     private(set) var process: Process?
 
-    init(pole: String = "A2", brokerPort: Int, key: Curve25519.Signing.PrivateKey = .init(),
+    public init(pole: String = "A2", brokerPort: Int, key: Curve25519.Signing.PrivateKey = .init(),
          location: Bool = false, url: String? = nil, extraMQTT: String = "", extra: String = "") throws {
         self.pole = pole
         self.key = key
@@ -55,7 +55,7 @@ final class PoleProcess: @unchecked Sendable {
         }
     }
 
-    func start(environment: [String: String] = [:]) throws {
+    public func start(environment: [String: String] = [:]) throws {
         let process = Process()
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -72,26 +72,26 @@ final class PoleProcess: @unchecked Sendable {
         self.process = process
     }
 
-    var isRunning: Bool { process?.isRunning ?? false }
+    public var isRunning: Bool { process?.isRunning ?? false }
 
-    func signal(_ sig: Int32) {
+    public func signal(_ sig: Int32) {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, sig)
     }
 
     /// Waits for the process to end; its exit status, or nil if it did not end in time.
-    func waitExit(seconds: Double = 10) async -> Int32? {
+    public func waitExit(seconds: Double = 10) async -> Int32? {
         guard let process else { return nil }
         let ended = await eventually(seconds) { !process.isRunning }
         return ended ? process.terminationStatus : nil
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     // MARK: - The simulated physical side
 
     /// Moves a simulated sensor line (or `lamp broken` / `lamp ok`).
-    func simulate(_ line: String) throws {
+    public func simulate(_ line: String) throws {
         let fd = open("\(dataDirectory)/sim/inputs", O_WRONLY | O_NONBLOCK)
         try #require(fd >= 0, "the sim input FIFO is not there (errno \(errno))")
         defer { close(fd) }
@@ -100,7 +100,7 @@ final class PoleProcess: @unchecked Sendable {
     }
 
     /// The lamp's present output in percent, from the simulated PWM's duty cycle.
-    func lampPercent() -> Double? {
+    public func lampPercent() -> Double? {
         let base = "\(dataDirectory)/sim/pwm/pwmchip0/pwm0"
         guard let duty = (try? String(contentsOfFile: "\(base)/duty_cycle", encoding: .utf8)).flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
               let period = (try? String(contentsOfFile: "\(base)/period", encoding: .utf8)).flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
@@ -109,12 +109,12 @@ final class PoleProcess: @unchecked Sendable {
         return (duty / period * 1000).rounded() / 10
     }
 
-    func relayOn() -> Bool? {
+    public func relayOn() -> Bool? {
         (try? String(contentsOfFile: "\(dataDirectory)/sim/relay", encoding: .utf8)).map { $0.hasPrefix("1") }
     }
 
     /// The stored signed profile's version, nil if none (and a failure if the file is broken).
-    func storedProfileVersion() throws -> Int? {
+    public func storedProfileVersion() throws -> Int? {
         guard let data = FileManager.default.contents(atPath: "\(dataDirectory)/profile.json") else { return nil }
         return try PayloadCodec.decode(SignedProfile.self, from: Array(data)).version
     }

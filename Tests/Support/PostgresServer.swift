@@ -5,13 +5,13 @@ import Glibc
 
 /// A real PostgreSQL server from Debian's packages, started once per test process on a free
 /// loopback port in a temporary data directory, and stopped when the process exits.
-actor PostgresServer {
-    static let shared = PostgresServer()
+public actor PostgresServer {
+    public static let shared = PostgresServer()
 
     private var started: String?
 
     /// `postgres://lichtweg@127.0.0.1:PORT/DB` for a fresh database of its own.
-    func freshDatabaseURL() async throws -> String {
+    public func freshDatabaseURL() async throws -> String {
         let base = try startIfNeeded()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         try Self.run(Self.binary("psql"), ["-h", "127.0.0.1", "-p", base, "-U", "lichtweg", "-d", "postgres", "-q",
@@ -57,13 +57,13 @@ actor PostgresServer {
 
     // MARK: - Processes
 
-    struct ServerError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    public struct ServerError: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
 
     /// Debian's versioned server binaries (`/usr/lib/postgresql/N/bin`), newest first.
-    static func binary(_ name: String) throws -> String {
+    public static func binary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { Int($0) ?? 0 > Int($1) ?? 0 }
         for v in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(v)/bin/\(name)") {
@@ -72,7 +72,7 @@ actor PostgresServer {
         throw ServerError("\(name) not found under \(root): install Debian's postgresql (scripts/setup does)")
     }
 
-    static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws {
+    public static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : path)
         p.arguments = asPostgres ? ["-u", "postgres", "--", path] + args : args
@@ -87,7 +87,7 @@ actor PostgresServer {
         }
     }
 
-    static func spawn(_ path: String, _ args: [String], asPostgres: Bool, log: String) throws -> pid_t {
+    public static func spawn(_ path: String, _ args: [String], asPostgres: Bool, log: String) throws -> pid_t {
         FileManager.default.createFile(atPath: log, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : path)
@@ -98,7 +98,7 @@ actor PostgresServer {
         return p.processIdentifier
     }
 
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -113,5 +113,5 @@ actor PostgresServer {
 }
 
 /// The server's pid for the exit handler (a C function pointer cannot capture).
-nonisolated(unsafe) var serverPID: pid_t = 0
-nonisolated(unsafe) var serverDirectory: UnsafeMutablePointer<CChar>?
+public nonisolated(unsafe) var serverPID: pid_t = 0
+public nonisolated(unsafe) var serverDirectory: UnsafeMutablePointer<CChar>?

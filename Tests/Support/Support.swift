@@ -11,12 +11,12 @@ import Glibc
 
 // MARK: - Paths
 
-enum Paths {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+public enum Paths {
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `LICHTWEG_POLE_BIN`, else beside the test bundle, else `.build/debug`.
-    static func poleBinary() throws -> String {
+    public static func poleBinary() throws -> String {
         if let env = ProcessInfo.processInfo.environment["LICHTWEG_POLE_BIN"], !env.isEmpty { return env }
         var candidates: [URL] = []
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
@@ -28,7 +28,7 @@ enum Paths {
         return try #require(found, "lichtweg-pole not built (swift build --build-tests) or set LICHTWEG_POLE_BIN").path
     }
 
-    static func mosquitto() throws -> String {
+    public static func mosquitto() throws -> String {
         for path in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"] where FileManager.default.isExecutableFile(atPath: path) {
             return path
         }
@@ -37,10 +37,10 @@ enum Paths {
     }
 }
 
-final class Scratch: @unchecked Sendable {
-    let path: String
+public final class Scratch: @unchecked Sendable {
+    public let path: String
 
-    init(_ name: String) throws {
+    public init(_ name: String) throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-pole-it-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -48,7 +48,7 @@ final class Scratch: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
+    public func write(_ name: String, _ text: String) throws -> String {
         let file = "\(path)/\(name)"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         return file
@@ -56,7 +56,7 @@ final class Scratch: @unchecked Sendable {
 }
 
 /// A free TCP port on the loopback interface (the kernel picks it).
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -73,7 +73,7 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-func portAcceptsConnections(_ port: Int) -> Bool {
+public func portAcceptsConnections(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -86,7 +86,7 @@ func portAcceptsConnections(_ port: Int) -> Bool {
 }
 
 /// Polls `condition` until it holds or `seconds` pass (for state outside this process).
-func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async rethrows -> Bool {
+public func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }
@@ -98,14 +98,14 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async re
 // MARK: - A real broker
 
 /// A mosquitto broker on a free loopback port, started and stopped by the test.
-final class Broker: @unchecked Sendable {
-    let port: Int
-    let scratch: Scratch
+public final class Broker: @unchecked Sendable {
+    public let port: Int
+    public let scratch: Scratch
     private var process: Process?
 
     /// `persistent`: the broker saves its sessions every second, so a subscriber's session (and
     /// the QoS 1 messages for it) survive the broker being killed and restarted.
-    init(extraConfig: String = "", persistent: Bool = false) throws {
+    public init(extraConfig: String = "", persistent: Bool = false) throws {
         scratch = try Scratch("broker")
         port = try freePort()
         try scratch.write("mosquitto.conf", """
@@ -121,7 +121,7 @@ final class Broker: @unchecked Sendable {
 
     deinit { stop() }
 
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Paths.mosquitto())
         process.arguments = ["-c", "\(scratch.path)/mosquitto.conf"]
@@ -140,7 +140,7 @@ final class Broker: @unchecked Sendable {
     }
 
     /// Kills the broker (SIGKILL: no goodbye to anyone).
-    func stop() {
+    public func stop() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -151,14 +151,14 @@ final class Broker: @unchecked Sendable {
 // MARK: - A client that watches and speaks
 
 /// Records every message on `lichtweg/#` through a real libmosquitto connection.
-actor Observer {
+public actor Observer {
     private(set) var messages: [MQTTMessage] = []
-    let link: MQTTLink
+    public let link: MQTTLink
     /// The broker lives at least as long as its observer (tests use the observer to the end).
-    let broker: Broker
+    public let broker: Broker
     private var pump: Task<Void, Never>?
 
-    init(broker: Broker, name: String = "observer", options given: MQTTOptions? = nil) throws {
+    public init(broker: Broker, name: String = "observer", options given: MQTTOptions? = nil) throws {
         self.broker = broker
         var options = given ?? MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
         options.initialBackoffSeconds = 0.1
@@ -173,7 +173,7 @@ actor Observer {
         link.stop()
     }
 
-    func start() async throws {
+    public func start() async throws {
         let link = link
         link.start()
         pump = Task { [weak self] in
@@ -188,24 +188,24 @@ actor Observer {
 
     private func record(_ m: MQTTMessage) { messages.append(m) }
 
-    func stop() {
+    public func stop() {
         link.stop()
         pump?.cancel()
     }
 
-    func clear() { messages.removeAll() }
+    public func clear() { messages.removeAll() }
 
-    func publish(_ topic: String, _ payload: [UInt8], retain: Bool = false, qos: Int32 = 1) throws {
+    public func publish(_ topic: String, _ payload: [UInt8], retain: Bool = false, qos: Int32 = 1) throws {
         try link.publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain))
     }
 
     /// Decoded payloads of `type` on `topic`, in arrival order.
-    func payloads<P: Payload>(_ type: P.Type, on topic: String) -> [P] {
+    public func payloads<P: Payload>(_ type: P.Type, on topic: String) -> [P] {
         messages.filter { $0.topic == topic }.compactMap { try? PayloadCodec.decode(P.self, from: $0.payload) }
     }
 
     /// Waits until a payload on `topic` satisfies `match`.
-    func waitFor<P: Payload>(_ type: P.Type, on topic: String, seconds: Double = 10,
+    public func waitFor<P: Payload>(_ type: P.Type, on topic: String, seconds: Double = 10,
                              _ match: (P) -> Bool = { _ in true }) async throws -> P {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -217,19 +217,19 @@ actor Observer {
     }
 }
 
-struct Failure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
+public struct Failure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
 }
 
 // MARK: - Profiles and keys
 
-enum Fixture {
-    static let route = "it-road"
+public enum Fixture {
+    public static let route = "it-road"
 
     /// A longitude on the equator where it is the middle of the night now (or the middle of the
     /// day): the daemon runs on the real clock, so the tests move the road instead of the time.
-    static func longitude(night: Bool) -> Double {
+    public static func longitude(night: Bool) -> Double {
         let hours = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 86_400) / 3600
         var lon = (12 - hours) * 15 + (night ? 180 : 0)  // the sun is overhead at (12 − UTC hours) × 15°
         while lon > 180 { lon -= 360 }
@@ -238,7 +238,7 @@ enum Fixture {
     }
 
     /// A valid three-pole profile on the equator; base level `baseLevel`, presence boosts to 100.
-    static func profile(version: Int, baseLevel: Int = 10, holdSeconds: Int = 30, night: Bool = true) -> String {
+    public static func profile(version: Int, baseLevel: Int = 10, holdSeconds: Int = 30, night: Bool = true) -> String {
         let lon = longitude(night: night)
         return """
         format: lichtweg-profile/1
@@ -272,7 +272,7 @@ enum Fixture {
         """
     }
 
-    static func signed(_ document: String, key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
+    public static func signed(_ document: String, key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
         PayloadCodec.encode(try SignedProfile.sign(document: document, file: "fixture", with: key))
     }
 }

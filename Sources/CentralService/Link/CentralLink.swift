@@ -1,0 +1,130 @@
+import CentralCore
+import CentralStore
+import Foundation
+import LightCore
+import Logging
+import PoleLink
+import PoleProtocol
+import ServiceLifecycle
+import Synchronization
+
+/// The control plane's MQTT side: the same libmosquitto link the poles use (`PoleLink.MQTTLink`),
+/// subscribed to every pole's reports. What arrives is decoded with the poles' own payload types;
+/// a malformed message is counted, logged and dropped.
+public final class CentralLink: Service, Sendable {
+    /// Group name of the shared subscriptions: instances of the control plane split telemetry and
+    /// faults between them.
+    public static let shareGroup = "lichtweg-central"
+
+    public let link: MQTTLink
+    private let storage: any CentralStorage
+    private let rollouts: RolloutCoordinator
+    private let clock: @Sendable () -> Instant
+    private let logger: Logger
+    private let counters = Mutex(Counters())
+
+    public struct Counters: Sendable, Hashable {
+        public var received = 0
+        public var malformed = 0
+    }
+
+    public var counts: Counters { counters.withLock { $0 } }
+
+    public init(link: MQTTLink, storage: any CentralStorage, rollouts: RolloutCoordinator,
+                clock: @escaping @Sendable () -> Instant, logger: Logger) {
+        self.link = link
+        self.storage = storage
+        self.rollouts = rollouts
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The subscriptions: retained state for every instance, the rest shared.
+    static var subscriptions: [String] {
+        let pole = "\(Topics.root)/pole/+"
+        // Retained messages are not delivered to shared subscriptions (MQTT 5, 4.8.2): online and
+        // state are subscribed plainly; so are acknowledgements, which the instance running the
+        // rollout must see.
+        return ["\(pole)/online", "\(pole)/state", "\(pole)/profile-ack",
+                "$share/\(shareGroup)/\(pole)/telemetry", "$share/\(shareGroup)/\(pole)/fault"]
+    }
+
+    public func run() async throws {
+        link.start()
+        await cancelWhenGracefulShutdown {
+            for await event in self.link.events {
+                switch event {
+                case .connected:
+                    for topic in Self.subscriptions { self.link.subscribe(topic, qos: 1) }
+                    self.logger.info("broker connected")
+                case let .disconnected(reason):
+                    self.logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
+                case let .message(message):
+                    await self.receive(message)
+                }
+            }
+        }
+        link.stop()
+    }
+
+    // MARK: - Messages
+
+    /// The pole id and the last topic level of `lichtweg/v1/pole/<pole>/<what>`.
+    static func poleTopic(_ topic: String) -> (pole: String, what: String)? {
+        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "lichtweg", parts[1] == "v1", parts[2] == "pole" else { return nil }
+        return (String(parts[3]), String(parts[4]))
+    }
+
+    func receive(_ message: MQTTMessage) async {
+        counters.withLock { $0.received += 1 }
+        guard let (pole, what) = Self.poleTopic(message.topic), !message.payload.isEmpty else { return }
+        do {
+            switch what {
+            case "online":
+                let p = try PayloadCodec.decode(OnlinePayload.self, from: message.payload)
+                try await update(pole) { $0.online = p.online; if let f = p.firmware { $0.firmware = f } }
+            case "state":
+                let p = try PayloadCodec.decode(StatePayload.self, from: message.payload)
+                guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
+                try await update(pole, route: p.route) {
+                    $0.online = true
+                    $0.level = p.level
+                    $0.state = p.state
+                    $0.profileVersion = p.profileVersion
+                    $0.faults = p.faults
+                    $0.firmware = p.firmware
+                }
+            case "profile-ack":
+                let p = try PayloadCodec.decode(ProfileAckPayload.self, from: message.payload)
+                guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
+                await rollouts.handle(ack: p)
+            case "fault":
+                let p = try PayloadCodec.decode(FaultPayload.self, from: message.payload)
+                guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
+                await rollouts.handle(fault: p)
+            case "telemetry":
+                _ = try PayloadCodec.decode(TelemetryPayload.self, from: message.payload)
+            default:
+                return
+            }
+        } catch let error as PayloadError {
+            counters.withLock { $0.malformed += 1 }
+            logger.warning("malformed message dropped", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        } catch {
+            logger.error("could not store a pole's report", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
+    /// Changes the pole's snapshot (a new one, on `route`, if there is none yet).
+    private func update(_ pole: String, route: String? = nil, _ change: (inout PoleSnapshot) -> Void) async throws {
+        let known = try await storage.poleSnapshot(pole)
+        guard var snapshot = known ?? route.map({ PoleSnapshot(pole: pole, route: $0, online: false, updatedAt: clock()) }) else {
+            return  // an online message of a pole whose route is not known yet: its state follows
+        }
+        if let route { snapshot.route = route }
+        change(&snapshot)
+        snapshot.updatedAt = clock()
+        try await storage.savePoleSnapshot(snapshot)
+    }
+}

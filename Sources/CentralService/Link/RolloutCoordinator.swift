@@ -1,0 +1,173 @@
+import CentralCore
+import CentralStore
+import LightCore
+import Logging
+import PoleLink
+import PoleProtocol
+
+/// Runs the rollouts: feeds each `Rollout` state machine the poles' acknowledgements and faults,
+/// publishes what it says to publish, arms its timers, and stores it after every step, so that a
+/// restarted control plane resumes where it stopped.
+public actor RolloutCoordinator {
+    /// Where messages to the poles go (the MQTT link).
+    public protocol Publisher: Sendable {
+        func publish(_ message: MQTTMessage) throws
+    }
+
+    private struct Active {
+        var id: Int64
+        var rollout: Rollout
+        var bundle: [UInt8]
+        var timer: Task<Void, Never>?
+    }
+
+    private let storage: any CentralStorage
+    private let publisher: any Publisher
+    private let clock: @Sendable () -> Instant
+    private let logger: Logger
+    private var active: [String: Active] = [:]
+
+    public init(storage: any CentralStorage, publisher: any Publisher, clock: @escaping @Sendable () -> Instant,
+                logger: Logger = Logger(label: "lichtweg-central.rollout")) {
+        self.storage = storage
+        self.publisher = publisher
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public enum StartError: Error, Sendable {
+        case unknownVersion(route: String, version: Int)
+        case badPlan([String])
+        case busy(route: String, version: Int)
+    }
+
+    /// Takes up the rollouts that were running when the control plane stopped.
+    public func resume() async throws {
+        for record in try await storage.unfinishedRollouts() {
+            guard let id = record.id, let version = try await storage.profileVersion(route: record.rollout.plan.route,
+                                                                                    version: record.rollout.plan.version)
+            else { continue }
+            let route = record.rollout.plan.route
+            active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8))
+            logger.info("rollout resumed", metadata: ["route": "\(route)", "version": "\(record.rollout.plan.version)",
+                                                      "state": "\(record.rollout.state)"])
+            // Publishing again is harmless (retained, the poles ignore what they already run) and
+            // repairs a publish that the stop interrupted; the timer is armed anew from the state.
+            var actions: [Rollout.Action] = []
+            switch record.rollout.state {
+            case .canary(let since): actions = [.sendToPoles(record.rollout.plan.canaries), .armTimer(since + record.rollout.plan.ackTimeoutSeconds)]
+            case .soaking(let until): actions = [.armTimer(until)]
+            case .rollingOut: actions = [.sendToRoute]
+            default: break
+            }
+            await execute(actions, route: route)
+        }
+    }
+
+    /// Starts rolling `version` of `route` out, canaries first.
+    public func start(route: String, version: Int, canaries: [String], soakSeconds: Double, ackTimeoutSeconds: Double,
+                      by user: String) async throws -> RolloutRecord {
+        if let running = active[route], !running.rollout.state.isFinished {
+            throw StartError.busy(route: route, version: running.rollout.plan.version)
+        }
+        guard let record = try await storage.profileVersion(route: route, version: version),
+              let routeRecord = try await storage.route(route)
+        else { throw StartError.unknownVersion(route: route, version: version) }
+        let plan = Rollout.Plan(route: route, version: version, poles: routeRecord.poles, canaries: canaries,
+                                soakSeconds: soakSeconds, ackTimeoutSeconds: ackTimeoutSeconds)
+        guard plan.problems.isEmpty else { throw StartError.badPlan(plan.problems) }
+        let now = clock()
+        var rollout = Rollout(plan: plan)
+        let actions = rollout.handle(.start, at: now)
+        let id = try await storage.createRollout(RolloutRecord(rollout: rollout, createdBy: user, createdAt: now, updatedAt: now))
+        try await storage.appendAudit(AuditEntry(at: now, actor: user, action: "rollout.start", subject: "route \(route) version \(version)",
+                                                 detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
+        active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8))
+        await execute(actions.filter { if case .record = $0 { false } else { true } }, route: route)
+        return RolloutRecord(id: id, rollout: active[route]?.rollout ?? rollout, createdBy: user, createdAt: now, updatedAt: now)
+    }
+
+    /// An operator stops the route's rollout.
+    public func halt(route: String, reason: String, by user: String) async throws -> Bool {
+        guard active[route] != nil else { return false }
+        try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)", detail: reason))
+        await deliver(.halt(reason: "halted by \(user): \(reason)"), route: route)
+        return true
+    }
+
+    // MARK: - From the poles
+
+    public func handle(ack: ProfileAckPayload) async {
+        guard let route = ack.route ?? routeOf(pole: ack.pole), let version = ack.version else { return }
+        await deliver(.ack(pole: ack.pole, version: version, applied: ack.result == "applied",
+                           versionInForce: ack.versionInForce, reason: ack.reason), route: route)
+    }
+
+    public func handle(fault: FaultPayload) async {
+        guard fault.active, let route = routeOf(pole: fault.pole) else { return }
+        await deliver(.faultRaised(pole: fault.pole, code: fault.code), route: route)
+    }
+
+    private func routeOf(pole: String) -> String? {
+        active.first { $0.value.rollout.plan.poles.contains(pole) }?.key
+    }
+
+    // MARK: - Running the machine
+
+    private func deliver(_ event: Rollout.Event, route: String) async {
+        guard var entry = active[route] else { return }
+        let before = entry.rollout
+        let actions = entry.rollout.handle(event, at: clock())
+        active[route] = entry
+        await execute(actions, route: route)
+        if entry.rollout != before && !actions.contains(where: { if case .record = $0 { true } else { false } }) {
+            // A single pole's progress (no change of state) is stored too: the UI shows it.
+            try? await storage.updateRollout(id: entry.id, entry.rollout, at: clock())
+        }
+    }
+
+    private func execute(_ actions: [Rollout.Action], route: String) async {
+        guard let entry = active[route] else { return }
+        let topics = Topics(route: route)
+        for action in actions {
+            do {
+                switch action {
+                case let .sendToPoles(poles):
+                    for pole in poles {
+                        try publisher.publish(MQTTMessage(topic: Topics.poleProfile(pole), payload: entry.bundle, qos: 1, retain: true))
+                    }
+                case .sendToRoute:
+                    try publisher.publish(MQTTMessage(topic: topics.profile, payload: entry.bundle, qos: 1, retain: true))
+                case let .clearPoleTopics(poles):
+                    for pole in poles {
+                        try publisher.publish(MQTTMessage(topic: Topics.poleProfile(pole), payload: [], qos: 1, retain: true))
+                    }
+                case let .armTimer(at):
+                    active[route]?.timer?.cancel()
+                    let delay = max(0, at - clock())
+                    active[route]?.timer = Task { [weak self] in
+                        try? await Task.sleep(for: .seconds(delay))
+                        guard !Task.isCancelled else { return }
+                        await self?.deliver(.timer, route: route)
+                    }
+                case let .record(state):
+                    try await storage.updateRollout(id: entry.id, active[route]?.rollout ?? entry.rollout, at: clock())
+                    logger.notice("rollout \(state.isFinished ? "finished" : "advanced")",
+                                  metadata: ["route": "\(route)", "version": "\(entry.rollout.plan.version)", "state": "\(state)"])
+                    if state.isFinished { active[route]?.timer?.cancel() }
+                }
+            } catch {
+                // The broker or the database is away: the rollout's state is the machine's; the
+                // next event or a restart (resume) publishes again.
+                logger.error("rollout step failed", metadata: ["route": "\(route)", "action": "\(action)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The route's rollout as it stands (also when finished), or nil.
+    public func current(route: String) async throws -> RolloutRecord? {
+        try await storage.latestRollout(route: route)
+    }
+}
+
+extension MQTTLink: RolloutCoordinator.Publisher {}

@@ -1,0 +1,123 @@
+import CentralCore
+import CentralService
+import Crypto
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import LichtwegTestSupport
+import LightCore
+import PoleProtocol
+import Testing
+
+/// Upload → staged rollout → every pole applied → rollback, against a real mosquitto and real
+/// `lichtweg-pole` processes (the `sim` backend: the lamp is a stand-in sysfs directory).
+@Suite("Rollout end to end", .serialized)
+struct RolloutEndToEndTests {
+    static let poles = ["A1", "A2", "A3"]
+
+    /// Polls the route's rollout until `done` holds for it (or 40 s pass); returns the last view.
+    static func waitForRollout(_ client: any TestClientProtocol, _ session: APITests.Session,
+                               until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        for _ in 0..<400 {
+            last = try await client.execute(uri: "/api/routes/\(Fixture.route)/rollout", method: .get,
+                                            headers: session.headers) { APITests.body($0) }
+            if done(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return last
+    }
+
+    static func post(_ client: any TestClientProtocol, _ session: APITests.Session, _ uri: String,
+                     _ body: [String: Any]) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: session.headers, body: APITests.json(body)) { $0 }
+    }
+
+    @Test("canary first, then the route; a rollback is a new version every pole applies")
+    func stagedRolloutAndRollback() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(key: key) { h in
+            let processes = try Self.poles.map { try PoleProcess(pole: $0, brokerPort: h.broker.port, key: key) }
+            for p in processes { try p.start() }
+            let erik = try await APITests.login(h.client, "erik")
+
+            // Version 1, canary A2, then the rest.
+            var response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                               ["document": Fixture.profile(version: 1, baseLevel: 10), "comment": "first"])
+            #expect(response.status == .created)
+            response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                           ["version": 1, "canaries": ["A2"], "soakSeconds": 1, "ackTimeoutSeconds": 30])
+            #expect(response.status == .created)
+            #expect(APITests.body(response)["state"] as? String == "canary")
+            var view = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String != "canary" }
+            // Between the canary's ack and the end of the soak only the canary has it.
+            if view["state"] as? String == "soaking" {
+                #expect(try processes[0].storedProfileVersion() == nil && processes[2].storedProfileVersion() == nil)
+            }
+            view = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String == "completed" }
+            #expect(view["state"] as? String == "completed", "\(view)")
+            #expect(view["applied"] as? Int == 3)
+            for p in processes { #expect(try p.storedProfileVersion() == 1) }
+
+            // Version 2 (brighter base), straight to the route.
+            _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                    ["document": Fixture.profile(version: 2, baseLevel: 30)])
+            _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 2])
+            view = try await Self.waitForRollout(h.client, erik) { $0["version"] as? Int == 2 && $0["state"] as? String == "completed" }
+            #expect(view["state"] as? String == "completed", "\(view)")
+            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 30 } })
+
+            // Roll back to version 1's content: version 3, applied everywhere, base 10 again.
+            response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollback", ["toVersion": 1])
+            #expect(response.status == .created, "\(APITests.body(response))")
+            #expect(APITests.body(response)["version"] as? Int == 3)
+            view = try await Self.waitForRollout(h.client, erik) { $0["version"] as? Int == 3 && $0["state"] as? String == "completed" }
+            #expect(view["state"] as? String == "completed", "\(view)")
+            for p in processes { #expect(try p.storedProfileVersion() == 3) }
+            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 10 } })
+
+            // What the control plane saw of the poles, and what it wrote down.
+            let poles = try await h.client.execute(uri: "/api/routes/\(Fixture.route)/poles", method: .get, headers: erik.headers) {
+                (APITests.body($0)["items"] as? [[String: Any]]) ?? []
+            }
+            #expect(poles.map { $0["pole"] as? String } == Self.poles)
+            #expect(poles.allSatisfy { $0["online"] as? Bool == true })
+            let actions = try await h.client.execute(uri: "/api/audit", method: .get, headers: erik.headers) {
+                ((APITests.body($0)["items"] as? [[String: Any]]) ?? []).compactMap { $0["action"] as? String }
+            }
+            #expect(actions.filter { $0 == "rollout.start" }.count == 3)
+            #expect(actions.filter { $0 == "profile.upload" }.count == 3)
+        }
+    }
+
+    @Test("a canary that rejects the version halts the rollout with its reason; the others never get it")
+    func rejectionHalts() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(key: key) { h in
+            // A3 was installed with another profile key: it refuses the control plane's signature.
+            let processes = try Self.poles.map {
+                try PoleProcess(pole: $0, brokerPort: h.broker.port, key: $0 == "A3" ? Curve25519.Signing.PrivateKey() : key)
+            }
+            for p in processes { try p.start() }
+            let erik = try await APITests.login(h.client, "erik")
+            _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles", ["document": Fixture.profile(version: 1)])
+            let response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                               ["version": 1, "canaries": ["A3"], "soakSeconds": 1, "ackTimeoutSeconds": 30])
+            #expect(response.status == .created)
+            let view = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String == "halted" }
+            #expect(view["state"] as? String == "halted")
+            #expect((view["reason"] as? String)?.contains("pole A3 rejected version 1: bad-signature") == true, "\(view)")
+            let a3 = (view["poles"] as? [[String: Any]])?.first { $0["pole"] as? String == "A3" }
+            #expect(a3?["progress"] as? String == "rejected")
+            try await Task.sleep(for: .seconds(2))  // longer than the soak: nothing follows a halt
+            #expect(try processes[0].storedProfileVersion() == nil && processes[1].storedProfileVersion() == nil)
+            // A halted rollout is finished: the engineer may start again (after fixing the pole).
+            // A running one blocks another of the same route.
+            let again = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                            ["version": 1, "canaries": ["A1"], "soakSeconds": 600])
+            #expect(again.status == .created)
+            let busy = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 1])
+            #expect(busy.status == .conflict && APITests.error(busy).code == "rollout-running")
+        }
+    }
+}

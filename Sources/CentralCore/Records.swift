@@ -148,3 +148,47 @@ public enum Role: String, Hashable, Sendable, Codable, CaseIterable, Comparable 
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }
+
+/// A fault of a pole as the Bauhof sees it: raised, perhaps acknowledged, eventually cleared.
+public struct AlarmRecord: Hashable, Sendable, Codable {
+    public var id: Int64?
+    public var pole: String
+    public var route: String
+    /// The pole's fault code (`lamp-failure`, `stuck-sensor`, …).
+    public var code: String
+    public var sensor: String?
+    public var detail: String?
+    public var raisedAt: Instant
+    public var acknowledgedAt: Instant?
+    public var acknowledgedBy: String?
+    public var clearedAt: Instant?
+
+    public init(id: Int64? = nil, pole: String, route: String, code: String, sensor: String? = nil, detail: String? = nil,
+                raisedAt: Instant, acknowledgedAt: Instant? = nil, acknowledgedBy: String? = nil, clearedAt: Instant? = nil) {
+        self.id = id
+        self.pole = pole
+        self.route = route
+        self.code = code
+        self.sensor = sensor
+        self.detail = detail
+        self.raisedAt = raisedAt
+        self.acknowledgedAt = acknowledgedAt
+        self.acknowledgedBy = acknowledgedBy
+        self.clearedAt = clearedAt
+    }
+
+    public var isOpen: Bool { clearedAt == nil }
+}
+
+/// One quarter hour of a route's (or a pole's) telemetry.
+public struct EnergyBucket: Hashable, Sendable, Codable {
+    public var bucket: Instant
+    public var energyWh: Double
+    public var detections: Int
+
+    public init(bucket: Instant, energyWh: Double, detections: Int) {
+        self.bucket = bucket
+        self.energyWh = energyWh
+        self.detections = detections
+    }
+}

@@ -42,6 +42,7 @@ public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage
     ProfileRoutes(storage: storage, registry: registry).add(to: api)
     AuditRoutes(storage: storage).add(to: api)
     RolloutRoutes(storage: storage, registry: registry, rollouts: rollouts).add(to: api)
+    AlarmRoutes(storage: storage, clock: settings.clock).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router
 }

@@ -38,6 +38,25 @@ public protocol CentralStorage: Sendable {
     /// Rollouts neither completed nor halted, oldest first (to resume after a restart).
     func unfinishedRollouts() async throws -> [RolloutRecord]
 
+    // MARK: Telemetry (per quarter hour) and alarms
+
+    /// Adds a pole's report, shared out over the quarter hours it covers. False (and nothing
+    /// added) if this report was stored before.
+    func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
+                      detections: Int) async throws -> Bool
+    /// Quarter hours in [from, to) of a route (all its poles summed) or of one pole, oldest first.
+    func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
+    func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
+
+    /// Opens an alarm, unless one for the same pole, code and sensor is open; its id if opened.
+    func raiseAlarm(_ alarm: AlarmRecord) async throws -> Int64?
+    /// Clears the open alarm of this pole, code and sensor; whether there was one.
+    func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool
+    /// Marks an alarm as seen by `user`; nil if there is no such alarm.
+    func acknowledgeAlarm(id: Int64, by user: String, at: Instant) async throws -> AlarmRecord?
+    /// Alarms of a route (or all), newest first; only open ones if `openOnly`.
+    func alarms(route: String?, openOnly: Bool) async throws -> [AlarmRecord]
+
     // MARK: Sessions (the token itself is never stored, only its hash)
 
     func createSession(_ session: SessionRecord) async throws

@@ -93,6 +93,46 @@ enum Migrations {
             """,
             "CREATE INDEX rollouts_route ON rollouts(route, id)",
         ]),
+        ("003-telemetry-alarms", [
+            // Every report once (a QoS 1 message may come twice), then its shares per quarter hour.
+            """
+            CREATE TABLE telemetry_reports (
+                pole TEXT NOT NULL,
+                from_at DOUBLE PRECISION NOT NULL,
+                to_at DOUBLE PRECISION NOT NULL,
+                energy_wh DOUBLE PRECISION NOT NULL,
+                detections BIGINT NOT NULL,
+                PRIMARY KEY (pole, from_at)
+            )
+            """,
+            """
+            CREATE TABLE telemetry_15min (
+                pole TEXT NOT NULL,
+                route TEXT NOT NULL,
+                bucket DOUBLE PRECISION NOT NULL,
+                energy_wh DOUBLE PRECISION NOT NULL,
+                detections BIGINT NOT NULL,
+                PRIMARY KEY (pole, bucket)
+            )
+            """,
+            "CREATE INDEX telemetry_15min_route ON telemetry_15min(route, bucket)",
+            // `sensor` is '' for a fault of the pole itself: equality then works alike in both dialects.
+            """
+            CREATE TABLE alarms (
+                id \(dialect.generatedKey),
+                pole TEXT NOT NULL,
+                route TEXT NOT NULL,
+                code TEXT NOT NULL,
+                sensor TEXT NOT NULL,
+                detail TEXT,
+                raised_at DOUBLE PRECISION NOT NULL,
+                acknowledged_at DOUBLE PRECISION,
+                acknowledged_by TEXT,
+                cleared_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE INDEX alarms_route ON alarms(route, cleared_at)",
+        ]),
         ]
     }
 }

@@ -216,6 +216,114 @@ public final class PostgresStorage: CentralStorage {
         return records
     }
 
+    // MARK: - Telemetry and alarms
+
+    public func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
+                             detections: Int) async throws -> Bool {
+        var added = false
+        try await transaction { db in
+            let inserted = try await db.query("""
+                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections)
+                VALUES (\(pole), \(from.secondsSinceEpoch), \(to.secondsSinceEpoch), \(energyWh), \(Int64(detections)))
+                ON CONFLICT (pole, from_at) DO NOTHING RETURNING pole
+                """, logger: logger).collect()
+            guard !inserted.isEmpty else { return }
+            for share in TelemetryBuckets.split(from: from, to: to, energyWh: energyWh, detections: detections) {
+                try await db.query("""
+                    INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections)
+                    VALUES (\(pole), \(route), \(share.bucket.secondsSinceEpoch), \(share.energyWh), \(Int64(share.detections)))
+                    ON CONFLICT (pole, bucket) DO UPDATE SET
+                        energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
+                        detections = telemetry_15min.detections + excluded.detections
+                    """, logger: logger)
+            }
+            added = true
+        }
+        return added
+    }
+
+    public func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
+        try await energy("""
+            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT FROM telemetry_15min
+            WHERE route = \(route) AND bucket >= \(from.secondsSinceEpoch) AND bucket < \(to.secondsSinceEpoch)
+            GROUP BY bucket ORDER BY bucket
+            """)
+    }
+
+    public func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
+        try await energy("""
+            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT FROM telemetry_15min
+            WHERE pole = \(pole) AND bucket >= \(from.secondsSinceEpoch) AND bucket < \(to.secondsSinceEpoch)
+            GROUP BY bucket ORDER BY bucket
+            """)
+    }
+
+    private func energy(_ query: PostgresQuery) async throws -> [EnergyBucket] {
+        var buckets: [EnergyBucket] = []
+        for try await (bucket, energy, detections) in try await client.query(query, logger: logger).decode((Double, Double, Int64).self) {
+            buckets.append(EnergyBucket(bucket: Instant(secondsSinceEpoch: bucket), energyWh: energy, detections: Int(detections)))
+        }
+        return buckets
+    }
+
+    public func raiseAlarm(_ a: AlarmRecord) async throws -> Int64? {
+        var id: Int64?
+        try await transaction { db in
+            // One open alarm per pole, code and sensor, also with two instances ingesting.
+            try await db.query("SELECT pg_advisory_xact_lock(7474747)", logger: logger)
+            let open = try await db.query("""
+                SELECT id FROM alarms WHERE pole = \(a.pole) AND code = \(a.code) AND sensor = \(a.sensor ?? "")
+                AND cleared_at IS NULL
+                """, logger: logger).collect()
+            guard open.isEmpty else { return }
+            let rows = try await db.query("""
+                INSERT INTO alarms (pole, route, code, sensor, detail, raised_at)
+                VALUES (\(a.pole), \(a.route), \(a.code), \(a.sensor ?? ""), \(a.detail), \(a.raisedAt.secondsSinceEpoch))
+                RETURNING id
+                """, logger: logger)
+            for try await new in rows.decode(Int64.self) { id = new }
+        }
+        return id
+    }
+
+    public func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool {
+        let rows = try await client.query("""
+            UPDATE alarms SET cleared_at = \(at.secondsSinceEpoch)
+            WHERE pole = \(pole) AND code = \(code) AND sensor = \(sensor ?? "") AND cleared_at IS NULL RETURNING id
+            """, logger: logger).collect()
+        return !rows.isEmpty
+    }
+
+    public func acknowledgeAlarm(id: Int64, by user: String, at: Instant) async throws -> AlarmRecord? {
+        try await client.query("""
+            UPDATE alarms SET acknowledged_at = \(at.secondsSinceEpoch), acknowledged_by = \(user)
+            WHERE id = \(id) AND acknowledged_at IS NULL
+            """, logger: logger)
+        return try await alarms("SELECT id, pole, route, code, sensor, detail, raised_at, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE id = \(id)").first
+    }
+
+    public func alarms(route: String?, openOnly: Bool) async throws -> [AlarmRecord] {
+        switch (route, openOnly) {
+        case let (route?, true): try await alarms("SELECT id, pole, route, code, sensor, detail, raised_at, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE route = \(route) AND cleared_at IS NULL ORDER BY id DESC")
+        case let (route?, false): try await alarms("SELECT id, pole, route, code, sensor, detail, raised_at, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE route = \(route) ORDER BY id DESC")
+        case (nil, true): try await alarms("SELECT id, pole, route, code, sensor, detail, raised_at, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE cleared_at IS NULL ORDER BY id DESC")
+        case (nil, false): try await alarms("SELECT id, pole, route, code, sensor, detail, raised_at, acknowledged_at, acknowledged_by, cleared_at FROM alarms ORDER BY id DESC")
+        }
+    }
+
+    private func alarms(_ query: PostgresQuery) async throws -> [AlarmRecord] {
+        var records: [AlarmRecord] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (id, pole, route, code, sensor, detail, raised, acked, ackedBy, cleared)
+            in rows.decode((Int64, String, String, String, String, String?, Double, Double?, String?, Double?).self) {
+            records.append(AlarmRecord(id: id, pole: pole, route: route, code: code, sensor: sensor.isEmpty ? nil : sensor,
+                                       detail: detail, raisedAt: Instant(secondsSinceEpoch: raised),
+                                       acknowledgedAt: acked.map(Instant.init(secondsSinceEpoch:)), acknowledgedBy: ackedBy,
+                                       clearedAt: cleared.map(Instant.init(secondsSinceEpoch:))))
+        }
+        return records
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ s: SessionRecord) async throws {

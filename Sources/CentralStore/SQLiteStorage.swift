@@ -149,6 +149,96 @@ public final class SQLiteStorage: CentralStorage {
                       createdAt: Instant(secondsSinceEpoch: row["created_at"]), updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
     }
 
+    // MARK: - Telemetry and alarms
+
+    public func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
+                             detections: Int) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: """
+                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (pole, from_at) DO NOTHING
+                """, arguments: [pole, from.secondsSinceEpoch, to.secondsSinceEpoch, energyWh, detections])
+            guard db.changesCount > 0 else { return false }
+            for share in TelemetryBuckets.split(from: from, to: to, energyWh: energyWh, detections: detections) {
+                try db.execute(sql: """
+                    INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (pole, bucket) DO UPDATE SET
+                        energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
+                        detections = telemetry_15min.detections + excluded.detections
+                    """, arguments: [pole, route, share.bucket.secondsSinceEpoch, share.energyWh, share.detections])
+            }
+            return true
+        }
+    }
+
+    public func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
+        try await energy(where: "route = ?", route, from, to)
+    }
+
+    public func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
+        try await energy(where: "pole = ?", pole, from, to)
+    }
+
+    private func energy(where condition: String, _ key: String, _ from: Instant, _ to: Instant) async throws -> [EnergyBucket] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT bucket, SUM(energy_wh) AS energy, SUM(detections) AS detections FROM telemetry_15min
+                WHERE \(condition) AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket
+                """, arguments: [key, from.secondsSinceEpoch, to.secondsSinceEpoch]).map { row in
+                EnergyBucket(bucket: Instant(secondsSinceEpoch: row["bucket"]), energyWh: row["energy"], detections: row["detections"])
+            }
+        }
+    }
+
+    public func raiseAlarm(_ a: AlarmRecord) async throws -> Int64? {
+        try await db.write { db in
+            if try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM alarms WHERE pole = ? AND code = ? AND sensor = ? AND cleared_at IS NULL
+                """, arguments: [a.pole, a.code, a.sensor ?? ""]) == true { return nil }
+            try db.execute(sql: """
+                INSERT INTO alarms (pole, route, code, sensor, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [a.pole, a.route, a.code, a.sensor ?? "", a.detail, a.raisedAt.secondsSinceEpoch])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: """
+                UPDATE alarms SET cleared_at = ? WHERE pole = ? AND code = ? AND sensor = ? AND cleared_at IS NULL
+                """, arguments: [at.secondsSinceEpoch, pole, code, sensor ?? ""])
+            return db.changesCount > 0
+        }
+    }
+
+    public func acknowledgeAlarm(id: Int64, by user: String, at: Instant) async throws -> AlarmRecord? {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
+                           arguments: [at.secondsSinceEpoch, user, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM alarms WHERE id = ?", arguments: [id]).map(Self.alarm)
+        }
+    }
+
+    public func alarms(route: String?, openOnly: Bool) async throws -> [AlarmRecord] {
+        try await db.read { db in
+            var sql = "SELECT * FROM alarms WHERE 1 = 1"
+            var arguments: StatementArguments = []
+            if let route { sql += " AND route = ?"; arguments += [route] }
+            if openOnly { sql += " AND cleared_at IS NULL" }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC", arguments: arguments).map(Self.alarm)
+        }
+    }
+
+    private static func alarm(_ row: Row) -> AlarmRecord {
+        let sensor: String = row["sensor"]
+        return AlarmRecord(id: row["id"], pole: row["pole"], route: row["route"], code: row["code"],
+                           sensor: sensor.isEmpty ? nil : sensor, detail: row["detail"],
+                           raisedAt: Instant(secondsSinceEpoch: row["raised_at"]),
+                           acknowledgedAt: (row["acknowledged_at"] as Double?).map(Instant.init(secondsSinceEpoch:)),
+                           acknowledgedBy: row["acknowledged_by"],
+                           clearedAt: (row["cleared_at"] as Double?).map(Instant.init(secondsSinceEpoch:)))
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ session: SessionRecord) async throws {

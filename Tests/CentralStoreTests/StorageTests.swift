@@ -154,7 +154,7 @@ struct StorageTests {
             let first = try SQLiteStorage(path: path)
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
-            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts"])
+            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -162,7 +162,7 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             await first.close()
             let second = try await PostgresStorage(url: url)
-            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts"])
+            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }
@@ -171,5 +171,53 @@ struct StorageTests {
     @Test("a malformed database URL is refused with what was expected")
     func badURL() async {
         await #expect(throws: StorageError.self) { _ = try await PostgresStorage(url: "mysql://x@y/z") }
+    }
+}
+
+extension StorageTests {
+    @Test("telemetry: each report once, shared out over the quarter hours it covers", arguments: Backend.allCases)
+    func telemetry(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let q = TelemetryBuckets.bucket(containing: Self.t0)
+            // 10 minutes from 5 minutes into a quarter hour: two thirds in the first, one third in the next.
+            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 300, to: q + 900,
+                                                 energyWh: 6, detections: 3))
+            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 900, to: q + 1200,
+                                                 energyWh: 3, detections: 1))
+            #expect(try await store.addTelemetry(pole: "BB-002", route: "brandis-beucha", from: q + 600, to: q + 1200,
+                                                 energyWh: 2, detections: 2))
+            // The same report again (a QoS 1 duplicate) adds nothing.
+            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 900, to: q + 1200,
+                                                 energyWh: 3, detections: 1) == false)
+            let route = try await store.energy(route: "brandis-beucha", from: q, to: q + 3600)
+            #expect(route.map(\.bucket) == [q, q + 900])
+            #expect(abs(route[0].energyWh - 7) < 1e-9 && abs(route[1].energyWh - 4) < 1e-9)
+            #expect(route.map(\.detections) == [4, 2])
+            let pole = try await store.energy(pole: "BB-002", from: q, to: q + 3600)
+            #expect(pole.map(\.detections) == [1, 1])
+            #expect(try await store.energy(route: "brandis-beucha", from: q + 1800, to: q + 3600).isEmpty)
+        }
+    }
+
+    @Test("alarms: one open per pole, code and sensor; acknowledged; cleared", arguments: Backend.allCases)
+    func alarms(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let lamp = AlarmRecord(pole: "BB-001", route: "brandis-beucha", code: "lamp-failure", detail: "no current", raisedAt: Self.t0)
+            let id = try #require(try await store.raiseAlarm(lamp))
+            #expect(try await store.raiseAlarm(lamp) == nil, "raised again while open: the same alarm")
+            let stuck = AlarmRecord(pole: "BB-001", route: "brandis-beucha", code: "stuck-sensor", sensor: "a", raisedAt: Self.t0 + 1)
+            #expect(try await store.raiseAlarm(stuck) != nil)
+            let acked = try #require(try await store.acknowledgeAlarm(id: id, by: "bauhof", at: Self.t0 + 10))
+            #expect(acked.acknowledgedBy == "bauhof" && acked.acknowledgedAt == Self.t0 + 10 && acked.isOpen)
+            #expect(try await store.acknowledgeAlarm(id: 9999, by: "x", at: Self.t0) == nil)
+            #expect(try await store.clearAlarm(pole: "BB-001", code: "lamp-failure", sensor: nil, at: Self.t0 + 20))
+            #expect(try await store.clearAlarm(pole: "BB-001", code: "lamp-failure", sensor: nil, at: Self.t0 + 21) == false)
+            #expect(try await store.alarms(route: "brandis-beucha", openOnly: true).map(\.code) == ["stuck-sensor"])
+            let all = try await store.alarms(route: nil, openOnly: false)
+            #expect(all.map(\.code) == ["stuck-sensor", "lamp-failure"])
+            #expect(all.last?.clearedAt == Self.t0 + 20 && all.first?.sensor == "a" && all.last?.sensor == nil)
+            // Raised again after it cleared: a new alarm.
+            #expect(try await store.raiseAlarm(lamp) != nil)
+        }
     }
 }

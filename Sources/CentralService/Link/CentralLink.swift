@@ -103,8 +103,22 @@ public final class CentralLink: Service, Sendable {
                 let p = try PayloadCodec.decode(FaultPayload.self, from: message.payload)
                 guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
                 await rollouts.handle(fault: p)
+                guard let route = try await route(of: pole) else { return }
+                if p.active {
+                    _ = try await storage.raiseAlarm(AlarmRecord(pole: pole, route: route, code: p.code, sensor: p.sensor,
+                                                                 detail: p.detail, raisedAt: p.at.instant))
+                } else {
+                    _ = try await storage.clearAlarm(pole: pole, code: p.code, sensor: p.sensor, at: p.at.instant)
+                }
             case "telemetry":
-                _ = try PayloadCodec.decode(TelemetryPayload.self, from: message.payload)
+                let p = try PayloadCodec.decode(TelemetryPayload.self, from: message.payload)
+                guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
+                guard p.to.instant >= p.from.instant, p.intervalEnergyWh >= 0, p.detections >= 0 else {
+                    throw PayloadError.invalid("interval or counts out of range")
+                }
+                guard let route = try await route(of: pole) else { return }
+                _ = try await storage.addTelemetry(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
+                                                   energyWh: p.intervalEnergyWh, detections: p.detections)
             default:
                 return
             }
@@ -114,6 +128,12 @@ public final class CentralLink: Service, Sendable {
         } catch {
             logger.error("could not store a pole's report", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
+    }
+
+    /// The route a pole reports for: from its last state, else from the profiles' pole lists.
+    private func route(of pole: String) async throws -> String? {
+        if let known = try await storage.poleSnapshot(pole) { return known.route }
+        return try await storage.routes().first { $0.poles.contains(pole) }?.id
     }
 
     /// Changes the pole's snapshot (a new one, on `route`, if there is none yet).

@@ -1,0 +1,107 @@
+import CentralCore
+import CentralService
+import Crypto
+import Foundation
+import HummingbirdTesting
+import LichtwegTestSupport
+import LightCore
+import PoleLink
+import PoleProtocol
+import Testing
+
+/// What the poles report, as the control plane keeps it: alarms with their lifecycle and energy
+/// per quarter hour, from a real `lichtweg-pole` through a real mosquitto.
+@Suite("Telemetry and alarms end to end", .serialized)
+struct IngestTests {
+    static func get(_ client: any TestClientProtocol, _ session: APITests.Session, _ uri: String) async throws -> [String: Any] {
+        try await client.execute(uri: uri, method: .get, headers: session.headers) { APITests.body($0) }
+    }
+
+    /// Polls `uri` until `done` holds for its body (or 30 s pass).
+    static func poll(_ client: any TestClientProtocol, _ session: APITests.Session, _ uri: String,
+                     until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        for _ in 0..<300 {
+            last = try await get(client, session, uri)
+            if done(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return last
+    }
+
+    static func items(_ body: [String: Any]) -> [[String: Any]] { body["items"] as? [[String: Any]] ?? [] }
+
+    @Test("a broken lamp is an alarm until it is repaired; acknowledged by an engineer; energy adds up per quarter hour")
+    func alarmsAndEnergy() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(key: key) { h in
+            let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
+            try pole.start()
+            let erik = try await APITests.login(h.client, "erik")
+            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                                    ["document": Fixture.profile(version: 1)])
+            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                                    ["version": 1, "canaries": ["A2"], "soakSeconds": 600])
+            _ = try await RolloutEndToEndTests.waitForRollout(h.client, erik) { $0["state"] as? String == "soaking" }
+
+            try pole.simulate("lamp broken")
+            let raised = try await Self.poll(h.client, erik, "/api/alarms?open=true") { !Self.items($0).isEmpty }
+            let alarm = try #require(Self.items(raised).first)
+            #expect(alarm["code"] as? String == "lamp-failure" && alarm["pole"] as? String == "A2")
+            #expect(alarm["route"] as? String == Fixture.route)
+            let id = try #require(alarm["id"] as? Int)
+
+            let acked = try await h.client.execute(uri: "/api/alarms/\(id)/acknowledge", method: .post, headers: erik.headers) {
+                APITests.body($0)
+            }
+            #expect(acked["acknowledgedBy"] as? String == "erik" && acked["open"] as? Bool == true)
+
+            try pole.simulate("lamp ok")
+            let cleared = try await Self.poll(h.client, erik, "/api/alarms") { body in
+                Self.items(body).contains { $0["id"] as? Int == id && $0["open"] as? Bool == false }
+            }
+            let same = Self.items(cleared).first { $0["id"] as? Int == id }
+            #expect(same?["open"] as? Bool == false && same?["clearedAt"] as? String != nil, "\(Self.items(cleared))")
+            #expect(same?["acknowledgedBy"] as? String == "erik")
+
+            // The lamp failed after the canary applied the version: that halts the rollout too.
+            let rollout = try await Self.get(h.client, erik, "/api/routes/\(Fixture.route)/rollout")
+            #expect(rollout["state"] as? String == "halted")
+            #expect((rollout["reason"] as? String)?.contains("lamp-failure") == true)
+
+            // Telemetry every 5 s (the test pole's setting): energy shows up per quarter hour.
+            let energy = try await Self.poll(h.client, erik, "/api/routes/\(Fixture.route)/energy") {
+                ($0["totalWh"] as? Double ?? 0) > 0
+            }
+            #expect((energy["totalWh"] as? Double ?? 0) > 0, "\(energy)")
+            let buckets = energy["buckets"] as? [[String: Any]] ?? []
+            #expect(!buckets.isEmpty && buckets.allSatisfy { ($0["start"] as? String)?.hasSuffix("Z") == true })
+            let byPole = try await Self.get(h.client, erik, "/api/poles/A2/energy")
+            #expect(abs((byPole["totalWh"] as? Double ?? 0) - (energy["totalWh"] as? Double ?? -1)) < 1e-9)
+        }
+    }
+
+    @Test("malformed reports are dropped; the control plane goes on")
+    func malformedReports() async throws {
+        try await CentralHarness.with { h in
+            let observer = try Observer(broker: h.broker, name: "garbage")
+            try await observer.start()
+            let erik = try await APITests.login(h.client, "erik")
+            for (i, what) in ["telemetry", "fault", "state", "online", "profile-ack"].enumerated() {
+                for payload in ["", "{", "null", "[1,2]", "{\"schema\":\"lichtweg.telemetry/1\",\"pole\":\"Z\"}",
+                                String(repeating: "x", count: 10_000)] {
+                    try await observer.publish("lichtweg/v1/pole/P\(i)/\(what)", Array(payload.utf8))
+                }
+            }
+            // A report of a pole on a topic that is not its own is refused, not stored.
+            let lie = FaultPayload(pole: "B9", code: "lamp-failure", sensor: nil, active: true, detail: nil,
+                                   at: Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970)))
+            try await observer.publish("lichtweg/v1/pole/A1/fault", PayloadCodec.encode(lie))
+            try await Task.sleep(for: .seconds(1))
+            let alarms = try await Self.get(h.client, erik, "/api/alarms")
+            #expect(Self.items(alarms).isEmpty)
+            let me = try await Self.get(h.client, erik, "/api/me")
+            #expect(me["name"] as? String == "erik")
+        }
+    }
+}

@@ -58,6 +58,17 @@ struct RolloutEndToEndTests {
             #expect(view["state"] as? String == "completed", "\(view)")
             #expect(view["applied"] as? Int == 3)
             for p in processes { #expect(try p.storedProfileVersion() == 1) }
+            // Finished: there is nothing to halt.
+            response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollout/halt", ["reason": "late"])
+            #expect(response.status == .notFound)
+
+            // The same version again: the poles run it already (and say nothing to the same bytes);
+            // their reported state answers for them, and the rollout completes.
+            response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                           ["version": 1, "canaries": ["A1"], "soakSeconds": 1])
+            #expect(response.status == .created)
+            view = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String == "completed" }
+            #expect(view["state"] as? String == "completed", "\(view)")
 
             // Version 2 (brighter base), straight to the route.
             _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
@@ -85,7 +96,7 @@ struct RolloutEndToEndTests {
             let actions = try await h.client.execute(uri: "/api/audit", method: .get, headers: erik.headers) {
                 ((APITests.body($0)["items"] as? [[String: Any]]) ?? []).compactMap { $0["action"] as? String }
             }
-            #expect(actions.filter { $0 == "rollout.start" }.count == 3)
+            #expect(actions.filter { $0 == "rollout.start" }.count == 4)
             #expect(actions.filter { $0 == "profile.upload" }.count == 3)
         }
     }
@@ -118,6 +129,14 @@ struct RolloutEndToEndTests {
             #expect(again.status == .created)
             let busy = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 1])
             #expect(busy.status == .conflict && APITests.error(busy).code == "rollout-running")
+            // A rollback is refused too, before it stores anything.
+            let rollback = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollback", ["toVersion": 1])
+            #expect(rollback.status == .conflict)
+            #expect(try await h.storage.profileVersions(route: Fixture.route).map(\.version) == [1])
+            // Halted by the engineer, with the reason kept.
+            let halted = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollout/halt", ["reason": "A3 is being replaced"])
+            #expect(halted.status == .ok)
+            #expect((APITests.body(halted)["reason"] as? String)?.contains("A3 is being replaced") == true)
         }
     }
 }

@@ -74,6 +74,31 @@ struct RolloutRoutes {
         }
     }
 
+    /// A pole's last report, as the UI shows it.
+    struct PoleView: Encodable, Sendable {
+        var pole: String
+        var route: String
+        var online: Bool
+        var level: Double?
+        var state: String?
+        var profileVersion: Int?
+        var faults: [String]
+        var firmware: String?
+        var updatedAt: String
+
+        init(_ s: PoleSnapshot) {
+            pole = s.pole
+            route = s.route
+            online = s.online
+            level = s.level
+            state = s.state
+            profileVersion = s.profileVersion
+            faults = s.faults
+            firmware = s.firmware
+            updatedAt = s.updatedAt.description
+        }
+    }
+
     func add(to api: RouterGroup<CentralContext>) {
         api.post("routes/:route/rollouts") { request, context -> Response in
             let user = try context.require(.engineer)
@@ -104,6 +129,10 @@ struct RolloutRoutes {
             let user = try context.require(.engineer)
             let route = try context.parameters.require("route")
             let rollback = try await request.json(Rollback.self)
+            // Checked before the new version is stored: a refused rollback leaves nothing behind.
+            if await rollouts.isRunning(route: route) {
+                throw APIError(.conflict, "rollout-running", "a rollout of \(route) is running: halt it first")
+            }
             guard let old = try await storage.profileVersion(route: route, version: rollback.toVersion),
                   let latest = try await storage.profileVersions(route: route).first
             else { throw APIError.notFound("route \(route) version \(rollback.toVersion)") }
@@ -125,11 +154,11 @@ struct RolloutRoutes {
             response.status = .created
             return response
         }
-        api.get("routes/:route/poles") { _, context -> ProfileRoutes.List<PoleSnapshot> in
+        api.get("routes/:route/poles") { _, context -> ProfileRoutes.List<PoleView> in
             _ = try context.require(.viewer)
             let route = try context.parameters.require("route")
             guard try await storage.route(route) != nil else { throw APIError.notFound("route \(route)") }
-            return ProfileRoutes.List(items: try await storage.poleSnapshots(route: route))
+            return ProfileRoutes.List(items: try await storage.poleSnapshots(route: route).map(PoleView.init))
         }
     }
 

@@ -84,12 +84,20 @@ public actor RolloutCoordinator {
                                                  detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
         active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8))
         await execute(actions.filter { if case .record = $0 { false } else { true } }, route: route)
+        // A pole that already runs this version (or a newer one) gets the very same signed bytes
+        // and, rightly, says nothing: its last reported state answers for it.
+        for snapshot in try await storage.poleSnapshots(route: route) {
+            if let inForce = snapshot.profileVersion, inForce >= version {
+                await deliver(.ack(pole: snapshot.pole, version: version, applied: true, versionInForce: inForce, reason: nil),
+                              route: route)
+            }
+        }
         return RolloutRecord(id: id, rollout: active[route]?.rollout ?? rollout, createdBy: user, createdAt: now, updatedAt: now)
     }
 
     /// An operator stops the route's rollout.
     public func halt(route: String, reason: String, by user: String) async throws -> Bool {
-        guard active[route] != nil else { return false }
+        guard let entry = active[route], !entry.rollout.state.isFinished else { return false }
         try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)", detail: reason))
         await deliver(.halt(reason: "halted by \(user): \(reason)"), route: route)
         return true
@@ -162,6 +170,11 @@ public actor RolloutCoordinator {
                 logger.error("rollout step failed", metadata: ["route": "\(route)", "action": "\(action)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Whether the route has a rollout that is neither completed nor halted.
+    public func isRunning(route: String) -> Bool {
+        active[route].map { !$0.rollout.state.isFinished } ?? false
     }
 
     /// The route's rollout as it stands (also when finished), or nil.

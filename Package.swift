@@ -107,7 +107,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PoleLink",
-            ]
+            ],
+            resources: [.copy("Web")]
         ),
         .executableTarget(
             name: "lichtweg-central",

@@ -12,6 +12,13 @@ public struct CentralSettings: Sendable {
     public var port: Int
     public var signingKey: Curve25519.Signing.PrivateKey
     public var clock: @Sendable () -> Instant
+    /// The web UI's files; nil serves the API only.
+    public var webRoot: String?
+
+    /// The UI as built into this binary's resources.
+    public static var bundledWebRoot: String? {
+        Bundle.module.resourceURL?.appendingPathComponent("Web").path
+    }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, signingKey: Curve25519.Signing.PrivateKey,
                 clock: @escaping @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }) {
@@ -24,8 +31,9 @@ public struct CentralSettings: Sendable {
 
 /// The control plane's HTTP application: the one `main` runs and the tests drive.
 public func buildApplication(_ settings: CentralSettings, storage: any CentralStorage, rollouts: RolloutCoordinator,
+                             events: RouteEvents = RouteEvents(),
                              logger: Logger = Logger(label: "lichtweg-central")) -> some ApplicationProtocol {
-    let router = buildRouter(settings, storage: storage, rollouts: rollouts)
+    let router = buildRouter(settings, storage: storage, rollouts: rollouts, events: events)
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port),
                                                            serverName: "lichtweg-central"),
                        logger: logger)
@@ -33,8 +41,14 @@ public func buildApplication(_ settings: CentralSettings, storage: any CentralSt
 
 /// The routes, also for in-process tests.
 public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage,
-                        rollouts: RolloutCoordinator) -> Router<CentralContext> {
+                        rollouts: RolloutCoordinator, events: RouteEvents = RouteEvents()) -> Router<CentralContext> {
     let router = Router(context: CentralContext.self)
+    router.add(middleware: SecurityHeaders())
+    if let webRoot = settings.webRoot {
+        // The UI's static files: public (the login page is one of them), and before the session
+        // lookup, which they do not need.
+        router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
+    }
     router.add(middleware: SessionAuthenticator(storage: storage, clock: settings.clock))
     let api = router.group("api")
     let registry = ProfileRegistry(storage: storage, signingKey: settings.signingKey, clock: settings.clock)
@@ -43,6 +57,7 @@ public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage
     AuditRoutes(storage: storage).add(to: api)
     RolloutRoutes(storage: storage, registry: registry, rollouts: rollouts).add(to: api)
     AlarmRoutes(storage: storage, clock: settings.clock).add(to: api)
+    EventRoutes(storage: storage, events: events).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router
 }

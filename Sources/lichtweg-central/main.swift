@@ -41,6 +41,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "the MQTT broker, mqtt://HOST:PORT") var broker: String = "mqtt://127.0.0.1:1883"
     @Option(name: .customLong("client-id"), help: "MQTT client id of this instance (unique per instance)")
     var clientID: String = "lichtweg-central"
+    @Option(name: .customLong("web-root"), help: "the web UI's files (default: the ones built into this binary)")
+    var webRoot: String?
     @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
     var signingKey: String
 
@@ -67,11 +69,13 @@ struct Serve: AsyncParsableCommand {
         options.keepAliveSeconds = 30
         // The link is created first (the coordinator publishes through it) and fed to the coordinator.
         let link = try MQTTLink(options: options, logger: logger)
-        let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, logger: logger)
-        let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, logger: logger)
+        let events = RouteEvents()
+        let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events, logger: logger)
+        let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events, logger: logger)
         try await rollouts.resume()
-        let app = buildApplication(CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock),
-                                   storage: store, rollouts: rollouts, logger: logger)
+        var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)
+        settings.webRoot = webRoot ?? CentralSettings.bundledWebRoot
+        let app = buildApplication(settings, storage: store, rollouts: rollouts, events: events, logger: logger)
         // The key's id, never the key.
         logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",
                                           "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",

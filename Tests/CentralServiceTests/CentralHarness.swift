@@ -33,13 +33,15 @@ struct CentralHarness: Sendable {
         let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
         let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(UUID().uuidString.prefix(8))"),
                                 logger: logger)
-        let rollouts = RolloutCoordinator(storage: storage, publisher: link, clock: clock, logger: logger)
-        let central = CentralLink(link: link, storage: storage, rollouts: rollouts, clock: clock, logger: logger)
+        let events = RouteEvents()
+        let rollouts = RolloutCoordinator(storage: storage, publisher: link, clock: clock, events: events, logger: logger)
+        let central = CentralLink(link: link, storage: storage, rollouts: rollouts, clock: clock, events: events, logger: logger)
         let running = Task { try await central.run() }
         defer { running.cancel() }
         _ = await eventually(10) { link.isConnected }
-        let app = buildApplication(CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock),
-                                   storage: storage, rollouts: rollouts, logger: logger)
+        var settings = CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock)
+        settings.webRoot = CentralSettings.bundledWebRoot
+        let app = buildApplication(settings, storage: storage, rollouts: rollouts, events: events, logger: logger)
         try await app.test(setup) { client in
             try await body(CentralHarness(client: client, storage: storage, broker: broker, key: key))
         }

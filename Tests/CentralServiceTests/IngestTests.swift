@@ -8,6 +8,9 @@ import LightCore
 import PoleLink
 import PoleProtocol
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the poles report, as the control plane keeps it: alarms with their lifecycle and energy
 /// per quarter hour, from a real `lichtweg-pole` through a real mosquitto.
@@ -103,5 +106,97 @@ struct IngestTests {
             let me = try await Self.get(h.client, erik, "/api/me")
             #expect(me["name"] as? String == "erik")
         }
+    }
+}
+
+extension IngestTests {
+    @Test("a browser watching a route gets its poles' changes as Server-Sent Events; the UI's files are served with a strict CSP")
+    func liveEvents() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(.live, key: key) { h in
+            let erik = try await APITests.login(h.client, "erik")
+            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                                    ["document": Fixture.profile(version: 1)])
+            let port = try #require(h.client.port)
+            // A real HTTP connection that stays open, as a browser's EventSource keeps it.
+            let seen = try EventLines(port: port, path: "/api/routes/\(Fixture.route)/events", cookie: erik.cookie)
+            defer { seen.close() }
+            #expect(await seen.waitFor(": watching \(Fixture.route)"), "\(seen.lines)")
+            let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
+            try pole.start()
+            #expect(await seen.waitFor("event: pole"), "no pole event: \(seen.lines)")
+            #expect(seen.lines.contains { $0.hasPrefix("data: {") && $0.contains("\"pole\":\"A2\"") })
+
+            let page = try await h.client.execute(uri: "/", method: .get) { $0 }
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            #expect(String(buffer: page.body).contains("<html"))
+        }
+    }
+}
+
+/// The lines of a streaming HTTP response, as they arrive, over a plain TCP connection.
+final class EventLines: @unchecked Sendable {
+    private let fd: Int32
+    private let state = NSLock()
+    private var received: [String] = []
+    private var partial = ""
+
+    init(port: Int, path: String, cookie: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw CancellationError() }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: \(cookie)\r\nAccept: text/event-stream\r\n\r\n"
+        _ = request.withCString { write(fd, $0, strlen($0)) }
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { return }
+                append(String(decoding: buffer[0..<n], as: UTF8.self))
+            }
+        }
+        thread.start()
+    }
+
+    private func append(_ text: String) {
+        state.lock()
+        defer { state.unlock() }
+        // "\r\n" is one Character in Swift: lines are split on bytes.
+        partial += text
+        var bytes = Array(partial.utf8)
+        while let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = Array(bytes[..<newline])
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            received.append(String(decoding: line, as: UTF8.self))
+            bytes.removeFirst(newline + 1)
+        }
+        partial = String(decoding: bytes, as: UTF8.self)
+    }
+
+    var lines: [String] {
+        state.lock()
+        defer { state.unlock() }
+        return received
+    }
+
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+    }
+
+    func waitFor(_ prefix: String, seconds: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if lines.contains(where: { $0.hasPrefix(prefix) }) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 }

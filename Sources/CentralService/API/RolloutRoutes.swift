@@ -29,76 +29,6 @@ struct RolloutRoutes {
         var ackTimeoutSeconds: Double?
     }
 
-    /// A rollout as the UI shows it.
-    struct View: ResponseEncodable {
-        struct Pole: Encodable, Sendable {
-            var pole: String
-            var progress: String
-            var reason: String?
-        }
-
-        var route: String
-        var version: Int
-        var state: String
-        var reason: String?
-        var canaries: [String]
-        var applied: Int
-        var poles: [Pole]
-        var createdBy: String
-        var createdAt: String
-
-        init(_ record: RolloutRecord) {
-            let r = record.rollout
-            route = r.plan.route
-            version = r.plan.version
-            switch r.state {
-            case .planned: state = "planned"
-            case .canary: state = "canary"
-            case .soaking: state = "soaking"
-            case .rollingOut: state = "rolling-out"
-            case .completed: state = "completed"
-            case let .halted(why, _): state = "halted"; reason = why
-            }
-            canaries = r.plan.canaries
-            applied = r.appliedCount
-            poles = r.plan.poles.map { pole in
-                switch r.progress[pole] ?? .waiting {
-                case .waiting: Pole(pole: pole, progress: "waiting")
-                case .sent: Pole(pole: pole, progress: "sent")
-                case .applied: Pole(pole: pole, progress: "applied")
-                case let .rejected(reason): Pole(pole: pole, progress: "rejected", reason: reason)
-                }
-            }
-            createdBy = record.createdBy
-            createdAt = record.createdAt.description
-        }
-    }
-
-    /// A pole's last report, as the UI shows it.
-    struct PoleView: Encodable, Sendable {
-        var pole: String
-        var route: String
-        var online: Bool
-        var level: Double?
-        var state: String?
-        var profileVersion: Int?
-        var faults: [String]
-        var firmware: String?
-        var updatedAt: String
-
-        init(_ s: PoleSnapshot) {
-            pole = s.pole
-            route = s.route
-            online = s.online
-            level = s.level
-            state = s.state
-            profileVersion = s.profileVersion
-            faults = s.faults
-            firmware = s.firmware
-            updatedAt = s.updatedAt.description
-        }
-    }
-
     func add(to api: RouterGroup<CentralContext>) {
         api.post("routes/:route/rollouts") { request, context -> Response in
             let user = try context.require(.engineer)
@@ -106,24 +36,24 @@ struct RolloutRoutes {
             let start = try await request.json(Start.self)
             let record = try await begin(route: route, version: start.version, canaries: start.canaries ?? [],
                                          soak: start.soakSeconds, timeout: start.ackTimeoutSeconds, user: user.name)
-            var response = try View(record).response(from: request, context: context)
+            var response = try RolloutView(record).response(from: request, context: context)
             response.status = .created
             return response
         }
-        api.get("routes/:route/rollout") { _, context -> View in
+        api.get("routes/:route/rollout") { _, context -> RolloutView in
             _ = try context.require(.viewer)
             let route = try context.parameters.require("route")
             guard let record = try await rollouts.current(route: route) else { throw APIError.notFound("a rollout of route \(route)") }
-            return View(record)
+            return RolloutView(record)
         }
-        api.post("routes/:route/rollout/halt") { request, context -> View in
+        api.post("routes/:route/rollout/halt") { request, context -> RolloutView in
             let user = try context.require(.engineer)
             let route = try context.parameters.require("route")
             let halt = try await request.json(Halt.self)
             guard try await rollouts.halt(route: route, reason: halt.reason, by: user.name),
                   let record = try await rollouts.current(route: route)
             else { throw APIError.notFound("a running rollout of route \(route)") }
-            return View(record)
+            return RolloutView(record)
         }
         api.post("routes/:route/rollback") { request, context -> Response in
             let user = try context.require(.engineer)
@@ -150,7 +80,7 @@ struct RolloutRoutes {
             }
             let started = try await begin(route: route, version: record.version, canaries: rollback.canaries ?? [],
                                           soak: rollback.soakSeconds, timeout: rollback.ackTimeoutSeconds, user: user.name)
-            var response = try View(started).response(from: request, context: context)
+            var response = try RolloutView(started).response(from: request, context: context)
             response.status = .created
             return response
         }

@@ -21,6 +21,7 @@ public final class CentralLink: Service, Sendable {
     private let rollouts: RolloutCoordinator
     private let clock: @Sendable () -> Instant
     private let logger: Logger
+    private let events: RouteEvents?
     private let counters = Mutex(Counters())
 
     public struct Counters: Sendable, Hashable {
@@ -31,8 +32,9 @@ public final class CentralLink: Service, Sendable {
     public var counts: Counters { counters.withLock { $0 } }
 
     public init(link: MQTTLink, storage: any CentralStorage, rollouts: RolloutCoordinator,
-                clock: @escaping @Sendable () -> Instant, logger: Logger) {
+                clock: @escaping @Sendable () -> Instant, events: RouteEvents? = nil, logger: Logger) {
         self.link = link
+        self.events = events
         self.storage = storage
         self.rollouts = rollouts
         self.clock = clock
@@ -104,11 +106,12 @@ public final class CentralLink: Service, Sendable {
                 guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
                 await rollouts.handle(fault: p)
                 guard let route = try await route(of: pole) else { return }
-                if p.active {
-                    _ = try await storage.raiseAlarm(AlarmRecord(pole: pole, route: route, code: p.code, sensor: p.sensor,
-                                                                 detail: p.detail, raisedAt: p.at.instant))
-                } else {
-                    _ = try await storage.clearAlarm(pole: pole, code: p.code, sensor: p.sensor, at: p.at.instant)
+                let changed = p.active
+                    ? try await storage.raiseAlarm(AlarmRecord(pole: pole, route: route, code: p.code, sensor: p.sensor,
+                                                               detail: p.detail, raisedAt: p.at.instant)) != nil
+                    : try await storage.clearAlarm(pole: pole, code: p.code, sensor: p.sensor, at: p.at.instant)
+                if changed {
+                    events?.publish(route: route, kind: "alarm", AlarmEvent(pole: pole, code: p.code, sensor: p.sensor, open: p.active))
                 }
             case "telemetry":
                 let p = try PayloadCodec.decode(TelemetryPayload.self, from: message.payload)
@@ -146,5 +149,13 @@ public final class CentralLink: Service, Sendable {
         change(&snapshot)
         snapshot.updatedAt = clock()
         try await storage.savePoleSnapshot(snapshot)
+        events?.publish(route: snapshot.route, kind: "pole", PoleView(snapshot))
+    }
+
+    struct AlarmEvent: Encodable {
+        var pole: String
+        var code: String
+        var sensor: String?
+        var open: Bool
     }
 }

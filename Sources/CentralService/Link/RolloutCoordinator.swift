@@ -18,17 +18,23 @@ public actor RolloutCoordinator {
         var id: Int64
         var rollout: Rollout
         var bundle: [UInt8]
+        var createdBy: String
+        var createdAt: Instant
         var timer: Task<Void, Never>?
+
+        var record: RolloutRecord { RolloutRecord(id: id, rollout: rollout, createdBy: createdBy, createdAt: createdAt, updatedAt: createdAt) }
     }
 
     private let storage: any CentralStorage
     private let publisher: any Publisher
     private let clock: @Sendable () -> Instant
     private let logger: Logger
+    private let events: RouteEvents?
     private var active: [String: Active] = [:]
 
     public init(storage: any CentralStorage, publisher: any Publisher, clock: @escaping @Sendable () -> Instant,
-                logger: Logger = Logger(label: "lichtweg-central.rollout")) {
+                events: RouteEvents? = nil, logger: Logger = Logger(label: "lichtweg-central.rollout")) {
+        self.events = events
         self.storage = storage
         self.publisher = publisher
         self.clock = clock
@@ -48,7 +54,8 @@ public actor RolloutCoordinator {
                                                                                     version: record.rollout.plan.version)
             else { continue }
             let route = record.rollout.plan.route
-            active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8))
+            active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8),
+                                   createdBy: record.createdBy, createdAt: record.createdAt)
             logger.info("rollout resumed", metadata: ["route": "\(route)", "version": "\(record.rollout.plan.version)",
                                                       "state": "\(record.rollout.state)"])
             // Publishing again is harmless (retained, the poles ignore what they already run) and
@@ -82,7 +89,7 @@ public actor RolloutCoordinator {
         let id = try await storage.createRollout(RolloutRecord(rollout: rollout, createdBy: user, createdAt: now, updatedAt: now))
         try await storage.appendAudit(AuditEntry(at: now, actor: user, action: "rollout.start", subject: "route \(route) version \(version)",
                                                  detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
-        active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8))
+        active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8), createdBy: user, createdAt: now)
         await execute(actions.filter { if case .record = $0 { false } else { true } }, route: route)
         // A pole that already runs this version (or a newer one) gets the very same signed bytes
         // and, rightly, says nothing: its last reported state answers for it.
@@ -131,6 +138,9 @@ public actor RolloutCoordinator {
         if entry.rollout != before && !actions.contains(where: { if case .record = $0 { true } else { false } }) {
             // A single pole's progress (no change of state) is stored too: the UI shows it.
             try? await storage.updateRollout(id: entry.id, entry.rollout, at: clock())
+        }
+        if entry.rollout != before, let current = active[route] {
+            events?.publish(route: route, kind: "rollout", RolloutView(current.record))
         }
     }
 

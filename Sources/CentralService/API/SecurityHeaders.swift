@@ -1,0 +1,17 @@
+import HTTPTypes
+import Hummingbird
+
+/// Headers on every response that keep the UI from being framed, sniffed or fed foreign scripts:
+/// everything it loads comes from this server.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = CentralContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+}

@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "CentralService",
             dependencies: [
-                "CentralCore", "CentralStore", "LightCore", "ProfileFormat", "PoleProtocol",
+                "CentralCore", "CentralStore", "LightCore", "ProfileFormat", "PoleProtocol", "RouteSim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -167,7 +167,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CentralCoreTests",
-            dependencies: ["CentralCore", "LightCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["CentralCore", "LightCore", "ProfileFormat", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "CentralStoreTests",

@@ -14,6 +14,8 @@ public struct CentralSettings: Sendable {
     public var clock: @Sendable () -> Instant
     /// The web UI's files; nil serves the API only.
     public var webRoot: String?
+    /// The simulator's traffic models (`Profiles/traffic`) for previews; nil: previews without simulation.
+    public var trafficDirectory: String?
 
     /// The UI as built into this binary's resources.
     public static var bundledWebRoot: String? {
@@ -56,7 +58,8 @@ public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage
     ProfileRoutes(storage: storage, registry: registry).add(to: api)
     AuditRoutes(storage: storage).add(to: api)
     RolloutRoutes(storage: storage, registry: registry, rollouts: rollouts).add(to: api)
-    AlarmRoutes(storage: storage, clock: settings.clock).add(to: api)
+    AlarmRoutes(storage: storage, registry: registry, clock: settings.clock).add(to: api)
+    PreviewRoutes(storage: storage, registry: registry, trafficDirectory: settings.trafficDirectory).add(to: api)
     EventRoutes(storage: storage, events: events).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router

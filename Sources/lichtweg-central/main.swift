@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
     var clientID: String = "lichtweg-central"
     @Option(name: .customLong("web-root"), help: "the web UI's files (default: the ones built into this binary)")
     var webRoot: String?
+    @Option(name: .customLong("traffic-dir"), help: "the simulator's traffic models for previews (default: Profiles/traffic if there)")
+    var trafficDirectory: String?
     @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
     var signingKey: String
 
@@ -75,6 +77,8 @@ struct Serve: AsyncParsableCommand {
         try await rollouts.resume()
         var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)
         settings.webRoot = webRoot ?? CentralSettings.bundledWebRoot
+        settings.trafficDirectory = trafficDirectory
+            ?? (FileManager.default.fileExists(atPath: "Profiles/traffic") ? "Profiles/traffic" : nil)
         let app = buildApplication(settings, storage: store, rollouts: rollouts, events: events, logger: logger)
         // The key's id, never the key.
         logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",

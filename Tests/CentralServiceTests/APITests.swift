@@ -202,3 +202,50 @@ struct APITests {
         }
     }
 }
+
+extension APITests {
+    @Test("preview: the night's plan and the simulator's figures; layout of the stored route")
+    func previewAndLayout() async throws {
+        try await Self.withApp { client, _ in
+            let vera = try await Self.login(client, "vera")
+            let body = Self.json(["document": Self.profileV1, "date": "2026-12-01", "nights": 2])
+            let preview = try await client.execute(uri: "/api/profiles/preview", method: .post, headers: vera.headers, body: body) { $0 }
+            #expect(preview.status == .ok)
+            let result = Self.body(preview)
+            let night = try #require(result["night"] as? [String: Any])
+            #expect(night["date"] as? String == "2026-12-01")
+            #expect((night["switchOn"] as? String)?.hasPrefix("2026-12-01T") == true)
+            #expect(!((night["steps"] as? [[String: Any]]) ?? []).isEmpty)
+            let sim = try #require(result["simulation"] as? [String: Any])
+            #expect(sim["nights"] as? Int == 2)
+            let savings = try #require(sim["savingsVsFull"] as? Double)
+            #expect(savings > 0 && savings < 1)
+            #expect((sim["energyKWh"] as? Double ?? 0) > 0 && (sim["lightAheadRatio"] as? Double ?? 2) <= 1)
+
+            for (payload, status) in [(["document": "version: x"], 422), (["document": Self.profileV1, "nights": 0], 400),
+                                      (["document": Self.profileV1, "traffic": "autobahn"], 400),
+                                      (["document": Self.profileV1, "date": "1.12.2026"], 400)] as [([String: Any], Int)] {
+                try await client.execute(uri: "/api/profiles/preview", method: .post, headers: vera.headers,
+                                         body: Self.json(payload)) { response in
+                    #expect(Int(response.status.code) == status, "\(payload.keys.sorted()) → \(response.status.code)")
+                    #expect(Self.error(response).code != nil)
+                }
+            }
+            let models = try await client.execute(uri: "/api/traffic-models", method: .get, headers: vera.headers) {
+                Self.body($0)["items"] as? [String]
+            }
+            #expect(models?.contains("rural-night") == true)
+
+            let erik = try await Self.login(client, "erik")
+            _ = try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: erik.headers,
+                                         body: Self.json(["document": Self.profileV1])) { $0 }
+            let layout = try await client.execute(uri: "/api/routes/brandis-beucha/layout", method: .get, headers: vera.headers) {
+                Self.body($0)
+            }
+            let poles = (layout["poles"] as? [[String: Any]]) ?? []
+            #expect(poles.count == 50 && poles.first?["id"] as? String == "BB-001")
+            let chainages = poles.compactMap { $0["chainage"] as? Double }
+            #expect(chainages == chainages.sorted())
+        }
+    }
+}

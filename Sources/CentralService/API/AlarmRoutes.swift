@@ -8,6 +8,7 @@ import PoleProtocol
 /// Alarms (the poles' faults with a lifecycle) and energy per quarter hour.
 struct AlarmRoutes {
     let storage: any CentralStorage
+    let registry: ProfileRegistry
     let clock: @Sendable () -> Instant
 
     struct Alarm: ResponseEncodable {
@@ -48,6 +49,10 @@ struct AlarmRoutes {
         var from: String
         var to: String
         var totalWh: Double
+        /// Full light from switch-on to switch-off over the period, by the latest profile (routes only).
+        var fullLightWh: Double?
+        /// 1 − totalWh / fullLightWh: meaningful when every pole reported for the whole period.
+        var savingsVsFull: Double?
         var buckets: [Bucket]
     }
 
@@ -75,7 +80,14 @@ struct AlarmRoutes {
             let route = try context.parameters.require("route")
             guard try await storage.route(route) != nil else { throw APIError.notFound("route \(route)") }
             let (from, to) = try Self.period(request)
-            return Self.energy(from, to, try await storage.energy(route: route, from: from, to: to))
+            var energy = Self.energy(from, to, try await storage.energy(route: route, from: from, to: to))
+            if let latest = try await storage.profileVersions(route: route).first,
+               case let .success(profile) = registry.check(latest.document) {
+                let full = FullLightBaseline.wattHours(profile: profile, from: from, to: to)
+                energy.fullLightWh = full
+                energy.savingsVsFull = full > 0 ? 1 - energy.totalWh / full : nil
+            }
+            return energy
         }
         api.get("poles/:pole/energy") { request, context -> Energy in
             _ = try context.require(.viewer)
@@ -105,6 +117,6 @@ struct AlarmRoutes {
 
     static func energy(_ from: Instant, _ to: Instant, _ buckets: [EnergyBucket]) -> Energy {
         Energy(from: from.description, to: to.description, totalWh: buckets.reduce(0) { $0 + $1.energyWh },
-               buckets: buckets.map { Bucket(start: $0.bucket.description, energyWh: $0.energyWh, detections: $0.detections) })
+               fullLightWh: nil, savingsVsFull: nil, buckets: buckets.map { Bucket(start: $0.bucket.description, energyWh: $0.energyWh, detections: $0.detections) })
     }
 }

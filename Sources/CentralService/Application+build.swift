@@ -31,19 +31,34 @@ public struct CentralSettings: Sendable {
     }
 }
 
+/// The running parts the HTTP layer works with.
+public struct CentralParts: Sendable {
+    public var storage: any CentralStorage
+    public var rollouts: RolloutCoordinator
+    /// Where messages to the poles go (the MQTT link).
+    public var publisher: any RolloutCoordinator.Publisher
+    public var events: RouteEvents
+
+    public init(storage: any CentralStorage, rollouts: RolloutCoordinator, publisher: any RolloutCoordinator.Publisher,
+                events: RouteEvents) {
+        self.storage = storage
+        self.rollouts = rollouts
+        self.publisher = publisher
+        self.events = events
+    }
+}
+
 /// The control plane's HTTP application: the one `main` runs and the tests drive.
-public func buildApplication(_ settings: CentralSettings, storage: any CentralStorage, rollouts: RolloutCoordinator,
-                             events: RouteEvents = RouteEvents(),
+public func buildApplication(_ settings: CentralSettings, parts: CentralParts,
                              logger: Logger = Logger(label: "lichtweg-central")) -> some ApplicationProtocol {
-    let router = buildRouter(settings, storage: storage, rollouts: rollouts, events: events)
-    return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port),
-                                                           serverName: "lichtweg-central"),
-                       logger: logger)
+    Application(router: buildRouter(settings, parts: parts),
+                configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lichtweg-central"),
+                logger: logger)
 }
 
 /// The routes, also for in-process tests.
-public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage,
-                        rollouts: RolloutCoordinator, events: RouteEvents = RouteEvents()) -> Router<CentralContext> {
+public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Router<CentralContext> {
+    let storage = parts.storage
     let router = Router(context: CentralContext.self)
     router.add(middleware: SecurityHeaders())
     if let webRoot = settings.webRoot {
@@ -57,10 +72,11 @@ public func buildRouter(_ settings: CentralSettings, storage: any CentralStorage
     AuthRoutes(storage: storage, clock: settings.clock).add(to: api)
     ProfileRoutes(storage: storage, registry: registry).add(to: api)
     AuditRoutes(storage: storage).add(to: api)
-    RolloutRoutes(storage: storage, registry: registry, rollouts: rollouts).add(to: api)
+    RolloutRoutes(storage: storage, registry: registry, rollouts: parts.rollouts).add(to: api)
     AlarmRoutes(storage: storage, registry: registry, clock: settings.clock).add(to: api)
     PreviewRoutes(storage: storage, registry: registry, trafficDirectory: settings.trafficDirectory).add(to: api)
-    EventRoutes(storage: storage, events: events).add(to: api)
+    EventRoutes(storage: storage, events: parts.events).add(to: api)
+    OverrideRoutes(storage: storage, publisher: parts.publisher, clock: settings.clock).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router
 }

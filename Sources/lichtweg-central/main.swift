@@ -79,7 +79,8 @@ struct Serve: AsyncParsableCommand {
         settings.webRoot = webRoot ?? CentralSettings.bundledWebRoot
         settings.trafficDirectory = trafficDirectory
             ?? (FileManager.default.fileExists(atPath: "Profiles/traffic") ? "Profiles/traffic" : nil)
-        let app = buildApplication(settings, storage: store, rollouts: rollouts, events: events, logger: logger)
+        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events),
+                                   logger: logger)
         // The key's id, never the key.
         logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",
                                           "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",

@@ -42,7 +42,8 @@ struct CentralHarness: Sendable {
         var settings = CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock)
         settings.webRoot = CentralSettings.bundledWebRoot
         settings.trafficDirectory = "\(Paths.packageRoot.path)/Profiles/traffic"
-        let app = buildApplication(settings, storage: storage, rollouts: rollouts, events: events, logger: logger)
+        let app = buildApplication(settings, parts: CentralParts(storage: storage, rollouts: rollouts, publisher: link, events: events),
+                                   logger: logger)
         try await app.test(setup) { client in
             try await body(CentralHarness(client: client, storage: storage, broker: broker, key: key))
         }

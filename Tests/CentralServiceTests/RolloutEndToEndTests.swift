@@ -140,3 +140,45 @@ struct RolloutEndToEndTests {
         }
     }
 }
+
+extension RolloutEndToEndTests {
+    @Test("a route override reaches every pole's lamp and is cleared again; bad overrides are refused")
+    func overrides() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(key: key) { h in
+            let processes = try Self.poles.map { try PoleProcess(pole: $0, brokerPort: h.broker.port, key: key) }
+            for p in processes { try p.start() }
+            let erik = try await APITests.login(h.client, "erik")
+            _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                    ["document": Fixture.profile(version: 1, baseLevel: 10)])
+            _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 1])
+            _ = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String == "completed" }
+            #expect(await eventually(15) { processes.allSatisfy { $0.lampPercent() == 10 } })
+
+            let until = Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970 + 3600)).description
+            let set = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/override",
+                                          ["level": 55, "until": until, "reason": "roadworks at A2"])
+            #expect(set.status == .ok)
+            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 55 } },
+                    "\(processes.map { $0.lampPercent() ?? -1 })")
+            let cleared = try await h.client.execute(uri: "/api/routes/\(Fixture.route)/override", method: .delete,
+                                                     headers: erik.headers) { $0 }
+            #expect(cleared.status == .ok)
+            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 10 } })
+
+            let past = Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970 - 60)).description
+            for (body, status) in [(["level": 150, "until": until, "reason": "x"], 400), (["level": 50, "until": past, "reason": "x"], 400),
+                                   (["level": 50, "until": until, "reason": "  "], 400), (["level": 50, "until": "soon", "reason": "x"], 400)]
+                as [([String: Any], Int)] {
+                let response = try await Self.post(h.client, erik, "/api/poles/A2/override", body)
+                #expect(Int(response.status.code) == status, "\(body) → \(response.status.code)")
+            }
+            #expect(try await Self.post(h.client, erik, "/api/poles/Z9/override",
+                                        ["level": 50, "until": until, "reason": "x"]).status == .notFound)
+            let vera = try await APITests.login(h.client, "vera")
+            #expect(try await Self.post(h.client, vera, "/api/poles/A2/override",
+                                        ["level": 50, "until": until, "reason": "x"]).status == .forbidden)
+            #expect(processes.allSatisfy { $0.lampPercent() == 10 })
+        }
+    }
+}

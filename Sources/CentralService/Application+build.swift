@@ -77,6 +77,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     PreviewRoutes(storage: storage, registry: registry, trafficDirectory: settings.trafficDirectory).add(to: api)
     EventRoutes(storage: storage, events: parts.events).add(to: api)
     OverrideRoutes(storage: storage, publisher: parts.publisher, clock: settings.clock).add(to: api)
+    BrokerRoutes(storage: storage).add(to: api)
     api.get("health") { _, _ in "ok" }
     return router
 }

@@ -152,7 +152,7 @@ public final class Broker: @unchecked Sendable {
 
 /// Records every message on `lichtweg/#` through a real libmosquitto connection.
 public actor Observer {
-    private(set) var messages: [MQTTMessage] = []
+    public private(set) var messages: [MQTTMessage] = []
     public let link: MQTTLink
     /// The broker lives at least as long as its observer (tests use the observer to the end).
     public let broker: Broker

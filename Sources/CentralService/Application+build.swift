@@ -38,9 +38,11 @@ public struct CentralParts: Sendable {
     /// Where messages to the poles go (the MQTT link).
     public var publisher: any RolloutCoordinator.Publisher
     public var events: RouteEvents
+    public var metrics: CentralMetrics
 
     public init(storage: any CentralStorage, rollouts: RolloutCoordinator, publisher: any RolloutCoordinator.Publisher,
-                events: RouteEvents) {
+                events: RouteEvents, metrics: CentralMetrics) {
+        self.metrics = metrics
         self.storage = storage
         self.rollouts = rollouts
         self.publisher = publisher
@@ -79,5 +81,11 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     OverrideRoutes(storage: storage, publisher: parts.publisher, clock: settings.clock).add(to: api)
     BrokerRoutes(storage: storage).add(to: api)
     api.get("health") { _, _ in "ok" }
+    // Counts only, no identifiers: open to the monitoring system (Prometheus cannot log in).
+    router.get("metrics") { _, _ -> Response in
+        let text = try await parts.metrics.scrape(storage: storage, rollouts: parts.rollouts)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
     return router
 }

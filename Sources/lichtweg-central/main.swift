@@ -73,13 +73,15 @@ struct Serve: AsyncParsableCommand {
         let link = try MQTTLink(options: options, logger: logger)
         let events = RouteEvents()
         let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events, logger: logger)
-        let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events, logger: logger)
+        let metrics = CentralMetrics()
+        let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events,
+                                  metrics: metrics, logger: logger)
         try await rollouts.resume()
         var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)
         settings.webRoot = webRoot ?? CentralSettings.bundledWebRoot
         settings.trafficDirectory = trafficDirectory
             ?? (FileManager.default.fileExists(atPath: "Profiles/traffic") ? "Profiles/traffic" : nil)
-        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events),
+        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events, metrics: metrics),
                                    logger: logger)
         // The key's id, never the key.
         logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",

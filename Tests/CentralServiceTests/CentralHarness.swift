@@ -35,14 +35,16 @@ struct CentralHarness: Sendable {
                                 logger: logger)
         let events = RouteEvents()
         let rollouts = RolloutCoordinator(storage: storage, publisher: link, clock: clock, events: events, logger: logger)
-        let central = CentralLink(link: link, storage: storage, rollouts: rollouts, clock: clock, events: events, logger: logger)
+        let metrics = CentralMetrics()
+        let central = CentralLink(link: link, storage: storage, rollouts: rollouts, clock: clock, events: events,
+                                  metrics: metrics, logger: logger)
         let running = Task { try await central.run() }
         defer { running.cancel() }
         _ = await eventually(10) { link.isConnected }
         var settings = CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock)
         settings.webRoot = CentralSettings.bundledWebRoot
         settings.trafficDirectory = "\(Paths.packageRoot.path)/Profiles/traffic"
-        let app = buildApplication(settings, parts: CentralParts(storage: storage, rollouts: rollouts, publisher: link, events: events),
+        let app = buildApplication(settings, parts: CentralParts(storage: storage, rollouts: rollouts, publisher: link, events: events, metrics: metrics),
                                    logger: logger)
         try await app.test(setup) { client in
             try await body(CentralHarness(client: client, storage: storage, broker: broker, key: key))

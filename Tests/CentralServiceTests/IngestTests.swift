@@ -200,3 +200,36 @@ final class EventLines: @unchecked Sendable {
         return false
     }
 }
+
+extension IngestTests {
+    @Test("/metrics: ingest counts and the state of poles, rollouts and alarms in Prometheus text")
+    func metrics() async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try await CentralHarness.with(key: key) { h in
+            let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
+            try pole.start()
+            let erik = try await APITests.login(h.client, "erik")
+            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                                    ["document": Fixture.profile(version: 1)])
+            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                                    ["version": 1, "canaries": ["A2"], "soakSeconds": 600])
+            _ = try await RolloutEndToEndTests.waitForRollout(h.client, erik) { $0["state"] as? String == "soaking" }
+            var text = ""
+            for _ in 0..<100 {
+                text = try await h.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                if text.contains("lichtweg_central_telemetry_reports_total 1") || text.contains("lichtweg_central_telemetry_reports_total 2") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            func value(_ line: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+            }
+            #expect((value("lichtweg_central_mqtt_messages_total") ?? 0) > 0, "\(text)")
+            #expect((value("lichtweg_central_telemetry_reports_total") ?? 0) >= 1, "\(text)")
+            #expect(value("lichtweg_central_poles_online") == 1, "\(text)")
+            #expect(value("lichtweg_central_rollout_poles_applied{route=\"\(Fixture.route)\"}") == 1, "\(text)")
+            #expect(value("lichtweg_central_rollout_poles{route=\"\(Fixture.route)\"}") == 3, "\(text)")
+            #expect(value("lichtweg_central_rollout_running{route=\"\(Fixture.route)\"}") == 1, "\(text)")
+            #expect(value("lichtweg_central_alarms_open") != nil, "\(text)")
+        }
+    }
+}

@@ -22,6 +22,7 @@ public final class CentralLink: Service, Sendable {
     private let clock: @Sendable () -> Instant
     private let logger: Logger
     private let events: RouteEvents?
+    private let metrics: CentralMetrics?
     private let counters = Mutex(Counters())
 
     public struct Counters: Sendable, Hashable {
@@ -32,7 +33,9 @@ public final class CentralLink: Service, Sendable {
     public var counts: Counters { counters.withLock { $0 } }
 
     public init(link: MQTTLink, storage: any CentralStorage, rollouts: RolloutCoordinator,
-                clock: @escaping @Sendable () -> Instant, events: RouteEvents? = nil, logger: Logger) {
+                clock: @escaping @Sendable () -> Instant, events: RouteEvents? = nil, metrics: CentralMetrics? = nil,
+                logger: Logger) {
+        self.metrics = metrics
         self.link = link
         self.events = events
         self.storage = storage
@@ -80,6 +83,7 @@ public final class CentralLink: Service, Sendable {
 
     func receive(_ message: MQTTMessage) async {
         counters.withLock { $0.received += 1 }
+        metrics?.messages.increment()
         guard let (pole, what) = Self.poleTopic(message.topic), !message.payload.isEmpty else { return }
         do {
             switch what {
@@ -120,13 +124,17 @@ public final class CentralLink: Service, Sendable {
                     throw PayloadError.invalid("interval or counts out of range")
                 }
                 guard let route = try await route(of: pole) else { return }
-                _ = try await storage.addTelemetry(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
-                                                   energyWh: p.intervalEnergyWh, detections: p.detections)
+                if try await storage.addTelemetry(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
+                                                  energyWh: p.intervalEnergyWh, detections: p.detections) {
+                    metrics?.telemetryReports.increment()
+                }
+                metrics?.lag.set(clock() - p.to.instant)
             default:
                 return
             }
         } catch let error as PayloadError {
             counters.withLock { $0.malformed += 1 }
+            metrics?.malformed.increment()
             logger.warning("malformed message dropped", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         } catch {
             logger.error("could not store a pole's report", metadata: ["topic": "\(message.topic)", "error": "\(error)"])

@@ -80,6 +80,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     EventRoutes(storage: storage, events: parts.events).add(to: api)
     OverrideRoutes(storage: storage, publisher: parts.publisher, clock: settings.clock).add(to: api)
     BrokerRoutes(storage: storage).add(to: api)
+    ExportRoutes(storage: storage, registry: registry).add(to: api)
     api.get("health") { _, _ in "ok" }
     // Counts only, no identifiers: open to the monitoring system (Prometheus cannot log in).
     router.get("metrics") { _, _ -> Response in

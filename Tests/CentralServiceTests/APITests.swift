@@ -249,3 +249,33 @@ extension APITests {
         }
     }
 }
+
+extension APITests {
+    @Test("NGSI-LD export: one FIWARE Streetlight per pole, GeoJSON coordinates, status from the pole's faults")
+    func ngsiLD() async throws {
+        try await Self.withApp { client, storage in
+            let erik = try await Self.login(client, "erik")
+            _ = try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: erik.headers,
+                                         body: Self.json(["document": Self.profileV1])) { $0 }
+            try await storage.savePoleSnapshot(PoleSnapshot(pole: "BB-002", route: "brandis-beucha", online: true, level: 20,
+                                                            faults: ["lamp-failure"], updatedAt: Instant(secondsSinceEpoch: 1_795_000_000)))
+            let response = try await client.execute(uri: "/api/routes/brandis-beucha/ngsi-ld", method: .get, headers: erik.headers) { $0 }
+            #expect(response.headers[.contentType] == "application/ld+json")
+            let entities = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+            #expect(entities.count == 50)
+            let first = entities[0]
+            #expect(first["id"] as? String == "urn:ngsi-ld:Streetlight:brandis-beucha:BB-001" && first["type"] as? String == "Streetlight")
+            let point = (first["location"] as? [String: Any])?["value"] as? [String: Any]
+            let coordinates = point?["coordinates"] as? [Double]
+            #expect(point?["type"] as? String == "Point" && coordinates?.count == 2)
+            #expect(abs((coordinates?[0] ?? 0) - 12.59620) < 1e-6 && abs((coordinates?[1] ?? 0) - 51.32985) < 1e-6, "lon, lat")
+            #expect((first["status"] as? [String: Any])?["value"] as? String == "ok" && first["powerState"] == nil)
+            let second = entities[1]
+            #expect((second["status"] as? [String: Any])?["value"] as? String == "defectiveLamp")
+            #expect((second["powerState"] as? [String: Any])?["value"] as? String == "low")
+            #expect((second["illuminanceLevel"] as? [String: Any])?["value"] as? Double == 0.2)
+            #expect((first["@context"] as? [String])?.count == 2)
+            #expect((first["refStreetlightGroup"] as? [String: Any])?["object"] as? String == "urn:ngsi-ld:StreetlightGroup:brandis-beucha")
+        }
+    }
+}

@@ -118,6 +118,24 @@ public struct RolloutRecord: Hashable, Sendable {
     }
 }
 
+/// A token for a machine (a script, a monitoring system): a name, a role, and the SHA-256 of the
+/// token, which is shown once when it is made and never stored.
+public struct APITokenRecord: Hashable, Sendable {
+    public var tokenHash: String
+    public var name: String
+    public var role: Role
+    public var createdBy: String
+    public var createdAt: Instant
+
+    public init(tokenHash: String, name: String, role: Role, createdBy: String, createdAt: Instant) {
+        self.tokenHash = tokenHash
+        self.name = name
+        self.role = role
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+}
+
 /// A logged-in browser session. The cookie carries a random token; the control plane keeps only
 /// its SHA-256, so a copy of the database does not let anyone in.
 public struct SessionRecord: Hashable, Sendable {

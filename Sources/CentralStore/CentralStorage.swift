@@ -57,6 +57,14 @@ public protocol CentralStorage: Sendable {
     /// Alarms of a route (or all), newest first; only open ones if `openOnly`.
     func alarms(route: String?, openOnly: Bool) async throws -> [AlarmRecord]
 
+    // MARK: API tokens
+
+    /// Fails with `StorageError.conflict` if a token of that name exists.
+    func addToken(_ token: APITokenRecord) async throws
+    func token(hash: String) async throws -> APITokenRecord?
+    /// Whether there was a token of that name.
+    func deleteToken(named name: String) async throws -> Bool
+
     // MARK: Sessions (the token itself is never stored, only its hash)
 
     func createSession(_ session: SessionRecord) async throws

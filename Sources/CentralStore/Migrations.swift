@@ -133,6 +133,17 @@ enum Migrations {
             """,
             "CREATE INDEX alarms_route ON alarms(route, cleared_at)",
         ]),
+        ("004-api-tokens", [
+            """
+            CREATE TABLE api_tokens (
+                token_hash TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
         ]
     }
 }

@@ -324,6 +324,32 @@ public final class PostgresStorage: CentralStorage {
         return records
     }
 
+    // MARK: - API tokens
+
+    public func addToken(_ t: APITokenRecord) async throws {
+        let inserted = try await client.query("""
+            INSERT INTO api_tokens (token_hash, name, role, created_by, created_at)
+            VALUES (\(t.tokenHash), \(t.name), \(t.role.rawValue), \(t.createdBy), \(t.createdAt.secondsSinceEpoch))
+            ON CONFLICT DO NOTHING RETURNING name
+            """, logger: logger).collect()
+        if inserted.isEmpty { throw StorageError.conflict("token \(t.name)") }
+    }
+
+    public func token(hash: String) async throws -> APITokenRecord? {
+        let rows = try await client.query(
+            "SELECT token_hash, name, role, created_by, created_at FROM api_tokens WHERE token_hash = \(hash)", logger: logger)
+        for try await (h, name, role, by, at) in rows.decode((String, String, String, String, Double).self) {
+            return Role(rawValue: role).map {
+                APITokenRecord(tokenHash: h, name: name, role: $0, createdBy: by, createdAt: Instant(secondsSinceEpoch: at))
+            }
+        }
+        return nil
+    }
+
+    public func deleteToken(named name: String) async throws -> Bool {
+        !(try await client.query("DELETE FROM api_tokens WHERE name = \(name) RETURNING name", logger: logger).collect()).isEmpty
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ s: SessionRecord) async throws {

@@ -239,6 +239,36 @@ public final class SQLiteStorage: CentralStorage {
                            clearedAt: (row["cleared_at"] as Double?).map(Instant.init(secondsSinceEpoch:)))
     }
 
+    // MARK: - API tokens
+
+    public func addToken(_ t: APITokenRecord) async throws {
+        try await db.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_tokens WHERE name = ?", arguments: [t.name]) == true {
+                throw StorageError.conflict("token \(t.name)")
+            }
+            try db.execute(sql: "INSERT INTO api_tokens (token_hash, name, role, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [t.tokenHash, t.name, t.role.rawValue, t.createdBy, t.createdAt.secondsSinceEpoch])
+        }
+    }
+
+    public func token(hash: String) async throws -> APITokenRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE token_hash = ?", arguments: [hash]).flatMap { row in
+                Role(rawValue: row["role"]).map {
+                    APITokenRecord(tokenHash: row["token_hash"], name: row["name"], role: $0, createdBy: row["created_by"],
+                                   createdAt: Instant(secondsSinceEpoch: row["created_at"]))
+                }
+            }
+        }
+    }
+
+    public func deleteToken(named name: String) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: "DELETE FROM api_tokens WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: - Sessions
 
     public func createSession(_ session: SessionRecord) async throws {

@@ -17,7 +17,7 @@ struct LichtwegCentral: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lichtweg-central",
         abstract: "The control plane: profile registry, staged rollout, telemetry, alarms, web UI.",
-        subcommands: [Serve.self, UserCommand.self],
+        subcommands: [Serve.self, UserCommand.self, TokenCommand.self, ACLCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -122,5 +122,44 @@ struct AddUser: AsyncParsableCommand {
                                                action: "user.add", subject: "user \(name)", detail: role.rawValue))
         if let pg = store as? PostgresStorage { await pg.close() }
         print("user \(name) added as \(role.rawValue)")
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens for machines.",
+                                                    subcommands: [AddToken.self])
+}
+
+struct AddToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Make an API token; it is printed once and only its hash is kept.")
+
+    @OptionGroup var storage: StorageOptions
+    @Argument(help: "the token's name, e.g. prometheus") var name: String
+    @Option(help: "viewer, engineer or admin") var role: String = "viewer"
+
+    func run() async throws {
+        guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, engineer or admin") }
+        let store = try await storage.open()
+        let token = APIToken.make()
+        try await store.addToken(APITokenRecord(tokenHash: APIToken.hash(token), name: name, role: role, createdBy: "cli",
+                                                createdAt: .init(secondsSinceEpoch: Date().timeIntervalSince1970)))
+        try await store.appendAudit(AuditEntry(at: .init(secondsSinceEpoch: Date().timeIntervalSince1970), actor: "cli",
+                                               action: "token.add", subject: "token \(name)", detail: role.rawValue))
+        if let pg = store as? PostgresStorage { await pg.close() }
+        print(token)
+    }
+}
+
+struct ACLCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acl", abstract: "Print the mosquitto ACL file for the routes stored (see docs/central.md).")
+
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let store = try await storage.open()
+        print(BrokerACL.render(routes: try await store.routes()), terminator: "")
+        if let pg = store as? PostgresStorage { await pg.close() }
     }
 }

@@ -279,3 +279,35 @@ extension APITests {
         }
     }
 }
+
+extension APITests {
+    @Test("API tokens: made by an admin, shown once, act with their role without cookie or CSRF, revoked")
+    func tokens() async throws {
+        try await Self.withApp { client, _ in
+            let ada = try await Self.login(client, "ada")
+            let erik = try await Self.login(client, "erik")
+            let refused = try await client.execute(uri: "/api/tokens", method: .post, headers: erik.headers,
+                                                   body: Self.json(["name": "ci", "role": "engineer"])) { $0 }
+            #expect(refused.status == .forbidden)
+            let made = try await client.execute(uri: "/api/tokens", method: .post, headers: ada.headers,
+                                                body: Self.json(["name": "ci", "role": "engineer"])) { Self.body($0) }
+            let token = try #require(made["token"] as? String)
+            let bearer: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            let upload = try await client.execute(uri: "/api/routes/brandis-beucha/profiles", method: .post, headers: bearer,
+                                                  body: Self.json(["document": Self.profileV1])) { $0 }
+            #expect(upload.status == .created)
+            #expect(Self.body(upload)["author"] as? String == "token:ci")
+            let viewerToken = try await client.execute(uri: "/api/tokens", method: .post, headers: ada.headers,
+                                                       body: Self.json(["name": "grafana", "role": "viewer"])) { Self.body($0)["token"] as? String }
+            let reader: HTTPFields = [.authorization: "Bearer \(viewerToken ?? "")"]
+            #expect(try await client.execute(uri: "/api/routes", method: .get, headers: reader) { $0.status } == .ok)
+            #expect(try await client.execute(uri: "/api/routes/brandis-beucha/rollouts", method: .post, headers: reader,
+                                             body: Self.json(["version": 1])) { $0.status } == .forbidden)
+            #expect(try await client.execute(uri: "/api/tokens/ci", method: .delete, headers: ada.headers) { $0.status } == .noContent)
+            let revoked = try await client.execute(uri: "/api/routes", method: .get, headers: bearer) { $0 }
+            #expect(revoked.status == .unauthorized && Self.error(revoked).code == "bad-token")
+            #expect(try await client.execute(uri: "/api/routes", method: .get, headers: [.authorization: "Bearer nonsense"]) { $0.status }
+                    == .unauthorized)
+        }
+    }
+}

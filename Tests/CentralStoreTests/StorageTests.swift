@@ -111,6 +111,21 @@ struct StorageTests {
         }
     }
 
+    @Test("API tokens: found by hash, unique by name, revoked by name", arguments: Backend.allCases)
+    func tokens(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let t = APITokenRecord(tokenHash: "h1", name: "prometheus", role: .viewer, createdBy: "ada", createdAt: Self.t0)
+            try await store.addToken(t)
+            #expect(try await store.token(hash: "h1") == t)
+            await #expect(throws: StorageError.conflict("token prometheus")) {
+                try await store.addToken(APITokenRecord(tokenHash: "h2", name: "prometheus", role: .admin, createdBy: "x", createdAt: Self.t0))
+            }
+            #expect(try await store.deleteToken(named: "prometheus"))
+            #expect(try await store.deleteToken(named: "prometheus") == false)
+            #expect(try await store.token(hash: "h1") == nil)
+        }
+    }
+
     @Test("sessions: found by token hash until they expire, gone after logout", arguments: Backend.allCases)
     func sessions(_ backend: Backend) async throws {
         try await Self.withStorage(backend) { store in
@@ -154,7 +169,7 @@ struct StorageTests {
             let first = try SQLiteStorage(path: path)
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
-            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms"])
+            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -162,7 +177,7 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             await first.close()
             let second = try await PostgresStorage(url: url)
-            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms"])
+            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }

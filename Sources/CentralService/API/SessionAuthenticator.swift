@@ -19,6 +19,15 @@ struct SessionAuthenticator: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            // A machine's token: no cookie, so no cross-site forgery to guard against.
+            let token = String(authorization.dropFirst("Bearer ".count))
+            guard let record = try await storage.token(hash: Self.hash(token)) else {
+                throw APIError(.unauthorized, "bad-token", "unknown or revoked API token")
+            }
+            context.user = UserRecord(name: "token:\(record.name)", passwordHash: "", role: record.role)
+            return try await next(request, context)
+        }
         if let token = request.cookies[Self.cookie]?.value,
            let session = try await storage.session(tokenHash: Self.hash(token), at: clock()),
            let user = try await storage.user(named: session.user) {
@@ -43,4 +52,12 @@ struct SessionAuthenticator: RouterMiddleware {
         return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// Making and recognising API tokens and session tokens, for the CLI as for the server.
+public enum APIToken {
+    /// A fresh random token (256 bits, URL-safe base64).
+    public static func make() -> String { SessionAuthenticator.newToken() }
+    /// What the database keeps of it.
+    public static func hash(_ token: String) -> String { SessionAuthenticator.hash(token) }
 }

@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "CentralService", "CentralStore", "CentralCore", "PoleProtocol", "PoleLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -16,16 +16,19 @@ public enum Paths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `LICHTWEG_POLE_BIN`, else beside the test bundle, else `.build/debug`.
-    public static func poleBinary() throws -> String {
-        if let env = ProcessInfo.processInfo.environment["LICHTWEG_POLE_BIN"], !env.isEmpty { return env }
+    public static func poleBinary() throws -> String { try binary("lichtweg-pole", environment: "LICHTWEG_POLE_BIN") }
+
+    /// A product of this package: `$environment` if set, else beside the test bundle, else `.build/debug`.
+    public static func binary(_ name: String, environment: String? = nil) throws -> String {
+        if let environment, let env = ProcessInfo.processInfo.environment[environment], !env.isEmpty { return env }
         var candidates: [URL] = []
         for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("lichtweg-pole"))
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
         }
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent("lichtweg-pole"))
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/lichtweg-pole"))
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent(name))
+        candidates.append(packageRoot.appendingPathComponent(".build/debug/\(name)"))
         let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-        return try #require(found, "lichtweg-pole not built (swift build --build-tests) or set LICHTWEG_POLE_BIN").path
+        return try #require(found, "\(name) not built (swift build --build-tests)").path
     }
 
     public static func mosquitto() throws -> String {

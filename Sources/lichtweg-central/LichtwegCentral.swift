@@ -2,6 +2,7 @@ import ArgumentParser
 import CentralCore
 import CentralService
 import CentralStore
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -26,6 +27,10 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: "sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
     var db: String = "sqlite:lichtweg-central.sqlite"
 
+    init() {}
+
+    init(db: String) { self.db = db }
+
     func open() async throws -> any CentralStorage {
         if db.hasPrefix("sqlite:") { return try SQLiteStorage(path: String(db.dropFirst("sqlite:".count))) }
         if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") { return try await PostgresStorage(url: db) }
@@ -36,22 +41,46 @@ struct StorageOptions: ParsableArguments {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the control plane.")
 
-    @OptionGroup var storage: StorageOptions
-    @Option(help: "HOST:PORT to serve HTTP on") var listen: String = "127.0.0.1:8080"
-    @Option(help: "the MQTT broker, mqtt://HOST:PORT") var broker: String = "mqtt://127.0.0.1:1883"
+    @Option(help: "a YAML file with these settings (see docs/central.md); options given here win")
+    var config: String?
+    @Option(name: .long, help: "sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+    var db: String?
+    @Option(help: "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)") var listen: String?
+    @Option(help: "the MQTT broker, mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (default mqtt://127.0.0.1:1883)")
+    var broker: String?
+    @Option(name: .customLong("broker-ca"), help: "CA certificate of the broker (mqtts://)") var brokerCA: String?
+    @Option(name: .customLong("broker-cert"), help: "client certificate for the broker") var brokerCert: String?
+    @Option(name: .customLong("broker-key"), help: "client key for the broker") var brokerKey: String?
+    @Option(name: .customLong("broker-credentials"), help: "file with one line username:password for the broker")
+    var brokerCredentials: String?
+    @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
+    var signingKey: String?
     @Option(name: .customLong("client-id"), help: "MQTT client id of this instance (unique per instance)")
-    var clientID: String = "lichtweg-central"
+    var clientID: String?
     @Option(name: .customLong("web-root"), help: "the web UI's files (default: the ones built into this binary)")
     var webRoot: String?
     @Option(name: .customLong("traffic-dir"), help: "the simulator's traffic models for previews (default: Profiles/traffic if there)")
     var trafficDirectory: String?
-    @Option(name: .customLong("signing-key"), help: "the Ed25519 profile-signing key (lichtweg key generate)")
-    var signingKey: String
 
     func run() async throws {
+        do {
+            try await serve()
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("lichtweg-central: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func serve() async throws {
+        let file = try config.map(CentralConfigFile.load)
+        let listen = self.listen ?? file?.listen ?? "127.0.0.1:8080"
+        let broker = self.broker ?? file?.broker ?? "mqtt://127.0.0.1:1883"
+        guard let signingKey = self.signingKey ?? file?.signingKey else {
+            throw ValidationError("give the profile-signing key: --signing-key PATH or signingKey in the config file")
+        }
         let parts = listen.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else {
-            throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
+            throw ValidationError("listen must be HOST:PORT, got '\(listen)'")
         }
         let keyText: String
         do {
@@ -59,16 +88,40 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot read the signing key \(signingKey): \(error.localizedDescription)")
         }
-        let key = try SigningKeys.privateKey(fromFileText: keyText)
+        let key: Curve25519.Signing.PrivateKey
+        do {
+            key = try SigningKeys.privateKey(fromFileText: keyText)
+        } catch {
+            throw ValidationError("\(signingKey): \(error)")
+        }
+        guard let brokerURL = URLComponents(string: broker), brokerURL.scheme == "mqtt" || brokerURL.scheme == "mqtts",
+              let host = brokerURL.host
+        else { throw ValidationError("broker must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], got '\(broker)'") }
+        let tls = brokerURL.scheme == "mqtts"
+        var options = MQTTOptions(host: host, port: brokerURL.port ?? (tls ? 8883 : 1883),
+                                  clientID: clientID ?? file?.clientID ?? "lichtweg-central")
+        options.keepAliveSeconds = 30
+        options.caFile = brokerCA ?? file?.brokerCA
+        options.certFile = brokerCert ?? file?.brokerCert
+        options.keyFile = brokerKey ?? file?.brokerKey
+        if tls && options.caFile == nil { throw ValidationError("mqtts:// needs the broker's CA: --broker-ca or brokerCA") }
+        if !tls && options.caFile != nil { throw ValidationError("a broker CA is given, but the broker URL is mqtt:// (use mqtts://)") }
+        for path in [options.caFile, options.certFile, options.keyFile].compactMap({ $0 })
+            where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("cannot read \(path)")
+        }
+        if let credentials = brokerCredentials ?? file?.brokerCredentials {
+            guard let text = try? String(contentsOfFile: credentials, encoding: .utf8),
+                  let line = text.split(separator: "\n").first, let colon = line.firstIndex(of: ":")
+            else { throw ValidationError("\(credentials): expected one line username:password") }
+            options.username = String(line[..<colon])
+            options.password = String(line[line.index(after: colon)...])
+        }
         var logger = Logger(label: "lichtweg-central")
         logger.logLevel = .info
-        guard let brokerURL = URLComponents(string: broker), brokerURL.scheme == "mqtt", let host = brokerURL.host else {
-            throw ValidationError("--broker must be mqtt://HOST:PORT, got '\(broker)'")
-        }
+        let storage = StorageOptions(db: db ?? file?.db ?? "sqlite:lichtweg-central.sqlite")
         let store = try await storage.open()
         let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
-        var options = MQTTOptions(host: host, port: brokerURL.port ?? 1883, clientID: clientID)
-        options.keepAliveSeconds = 30
         // The link is created first (the coordinator publishes through it) and fed to the coordinator.
         let link = try MQTTLink(options: options, logger: logger)
         let events = RouteEvents()
@@ -78,10 +131,11 @@ struct Serve: AsyncParsableCommand {
                                   metrics: metrics, logger: logger)
         try await rollouts.resume()
         var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)
-        settings.webRoot = webRoot ?? CentralSettings.bundledWebRoot
-        settings.trafficDirectory = trafficDirectory
+        settings.webRoot = webRoot ?? file?.webRoot ?? CentralSettings.bundledWebRoot
+        settings.trafficDirectory = trafficDirectory ?? file?.trafficDir
             ?? (FileManager.default.fileExists(atPath: "Profiles/traffic") ? "Profiles/traffic" : nil)
-        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events, metrics: metrics),
+        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events,
+                                                                 metrics: metrics),
                                    logger: logger)
         // The key's id, never the key.
         logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",
@@ -90,6 +144,7 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: [app, central], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
+        events.finishAll()
         if let pg = store as? PostgresStorage { await pg.close() }
     }
 }

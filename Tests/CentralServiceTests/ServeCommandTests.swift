@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+import LichtwegTestSupport
+import PoleProtocol
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lichtweg-central serve` as a process: its configuration file, its refusals, its broker login.
+@Suite("lichtweg-central serve", .serialized)
+struct ServeCommandTests {
+    static func run(_ args: [String], seconds: Double = 20) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test("a bad configuration is refused with the file, the line and the setting; exit 2")
+    func refusals() throws {
+        let scratch = try Scratch("serve")
+        let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
+        let cases: [(String, String)] = [
+            ("db: sqlite:x.sqlite\nlisten: 127.0.0.1:1\nbrokr: mqtt://x\n", "central.yaml:3: 'brokr' is not a setting"),
+            ("signingKey: \(key)\nlisten: [1, 2]\n", "listen: expected a single value"),
+            ("signingKey: \(key)\nlisten: nowhere\n", "listen must be HOST:PORT"),
+            ("signingKey: \(key)\nbroker: mqtts://localhost\n", "mqtts:// needs the broker's CA"),
+            ("signingKey: \(scratch.path)/missing.key\n", "cannot read the signing key"),
+            ("db: sqlite:x\n", "give the profile-signing key"),
+            ("signingKey: \(key)\nbrokerCredentials: \(scratch.path)/nope\n", "expected one line username:password"),
+        ]
+        for (text, expected) in cases {
+            let file = try scratch.write("central.yaml", text)
+            let (status, stderr) = try Self.run(["serve", "--config", file, "--db", "sqlite:\(scratch.path)/c.sqlite"])
+            #expect(status == 2, "\(text) → exit \(status)")
+            #expect(stderr.contains(expected), "\(text) → \(stderr)")
+        }
+    }
+
+    @Test("from its configuration file it logs in to a broker that requires credentials, serves HTTP, and stops on SIGTERM")
+    func serves() async throws {
+        let scratch = try Scratch("serve")
+        let passwords = "\(scratch.path)/passwords"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+        p.arguments = ["-b", "-c", passwords, "central", "s3cret-pass"]
+        try p.run()
+        p.waitUntilExit()
+        let broker = try Broker(extraConfig: "allow_anonymous false\npassword_file \(passwords)")
+        let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
+        let credentials = try scratch.write("central.credentials", "central:s3cret-pass\n")
+        let port = try freePort()
+        let config = try scratch.write("central.yaml", """
+            db: sqlite:\(scratch.path)/central.sqlite
+            listen: 127.0.0.1:\(port)
+            broker: mqtt://127.0.0.1:\(broker.port)
+            brokerCredentials: \(credentials)
+            signingKey: \(key)
+            clientID: central-under-test
+            """)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
+        server.arguments = ["serve", "--config", config]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        #expect(await eventually(20) { portAcceptsConnections(port) })
+        let log = "\(broker.scratch.path)/mosquitto.log"
+        #expect(await eventually(10) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("as central-under-test")
+        }, "the broker saw no login of the control plane")
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("u'central'"), "logged in without its user name: \(text)")
+        kill(server.processIdentifier, SIGTERM)
+        #expect(await eventually(15) { !server.isRunning })
+        #expect(server.terminationStatus == 0)
+    }
+}

@@ -63,6 +63,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     let storage = parts.storage
     let router = Router(context: CentralContext.self)
     router.add(middleware: SecurityHeaders())
+    router.add(middleware: JSONErrors())
     if let webRoot = settings.webRoot {
         // The UI's static files: public (the login page is one of them), and before the session
         // lookup, which they do not need.

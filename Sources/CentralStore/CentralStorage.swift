@@ -71,6 +71,8 @@ public protocol CentralStorage: Sendable {
     /// The session with this token hash if it has not expired at `now`.
     func session(tokenHash: String, at now: Instant) async throws -> SessionRecord?
     func deleteSession(tokenHash: String) async throws
+    /// Removes the sessions that expired before `now`; how many.
+    func deleteExpiredSessions(at now: Instant) async throws -> Int
 
     // MARK: Poles
 

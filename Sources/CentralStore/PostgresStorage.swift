@@ -374,6 +374,11 @@ public final class PostgresStorage: CentralStorage {
         try await client.query("DELETE FROM sessions WHERE token_hash = \(tokenHash)", logger: logger)
     }
 
+    public func deleteExpiredSessions(at now: Instant) async throws -> Int {
+        try await client.query("DELETE FROM sessions WHERE expires_at <= \(now.secondsSinceEpoch) RETURNING token_hash",
+                               logger: logger).collect().count
+    }
+
     // MARK: - Poles
 
     public func savePoleSnapshot(_ s: PoleSnapshot) async throws {

@@ -292,6 +292,13 @@ public final class SQLiteStorage: CentralStorage {
         try await db.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash]) }
     }
 
+    public func deleteExpiredSessions(at now: Instant) async throws -> Int {
+        try await db.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now.secondsSinceEpoch])
+            return db.changesCount
+        }
+    }
+
     // MARK: - Poles
 
     public func savePoleSnapshot(_ s: PoleSnapshot) async throws {

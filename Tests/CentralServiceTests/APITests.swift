@@ -192,7 +192,7 @@ struct APITests {
                     }
                 }
             }
-            for uri in ["/api/routes/nowhere/profiles", "/api/routes/brandis-beucha/profiles/x",
+            for uri in ["/api/nowhere", "/api/routes/nowhere/profiles", "/api/routes/brandis-beucha/profiles/x",
                         "/api/routes/brandis-beucha/profiles/99", "/api/audit?limit=0", "/api/audit?limit=abc"] {
                 try await client.execute(uri: uri, method: .get, headers: erik.headers) { response in
                     #expect((400..<500).contains(response.status.code), "\(uri) → \(response.status.code)")

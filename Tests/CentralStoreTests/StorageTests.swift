@@ -137,6 +137,10 @@ struct StorageTests {
             #expect(try await store.session(tokenHash: "other", at: Self.t0) == nil)
             try await store.deleteSession(tokenHash: "abc")
             #expect(try await store.session(tokenHash: "abc", at: Self.t0) == nil)
+            try await store.createSession(SessionRecord(tokenHash: "old", user: "anna", csrf: "c", expiresAt: Self.t0 + 10))
+            try await store.createSession(SessionRecord(tokenHash: "new", user: "anna", csrf: "c", expiresAt: Self.t0 + 100))
+            #expect(try await store.deleteExpiredSessions(at: Self.t0 + 50) == 1)
+            #expect(try await store.session(tokenHash: "new", at: Self.t0) != nil)
         }
     }
 

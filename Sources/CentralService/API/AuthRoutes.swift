@@ -31,6 +31,8 @@ struct AuthRoutes {
             let user = try await storage.user(named: login.name)
             let ok = Bcrypt.verify(login.password, hash: user?.passwordHash ?? Self.dummyHash) && user != nil
             guard ok, let user else { throw APIError(.unauthorized, "bad-credentials", "wrong name or password") }
+            // Sessions that ran out are of no use to anyone: gone with the next login.
+            _ = try await storage.deleteExpiredSessions(at: clock())
             let token = SessionAuthenticator.newToken()
             let session = SessionRecord(tokenHash: SessionAuthenticator.hash(token), user: user.name,
                                         csrf: SessionAuthenticator.newToken(), expiresAt: clock() + sessionSeconds)

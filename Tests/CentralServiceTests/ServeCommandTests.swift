@@ -10,7 +10,9 @@ import Glibc
 /// `lichtweg-central serve` as a process: its configuration file, its refusals, its broker login.
 @Suite("lichtweg-central serve", .serialized)
 struct ServeCommandTests {
-    static func run(_ args: [String], seconds: Double = 20) throws -> (status: Int32, stderr: String) {
+    /// Runs the binary to its end. Waits by sleeping the task, not the thread: a blocked thread of
+    /// the cooperative pool (two on this machine) would starve every other test running meanwhile.
+    static func run(_ args: [String], seconds: Double = 20) async throws -> (status: Int32, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
         p.arguments = args
@@ -19,14 +21,14 @@ struct ServeCommandTests {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
+        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     @Test("a bad configuration is refused with the file, the line and the setting; exit 2")
-    func refusals() throws {
+    func refusals() async throws {
         let scratch = try Scratch("serve")
         let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
         let cases: [(String, String)] = [
@@ -40,7 +42,7 @@ struct ServeCommandTests {
         ]
         for (text, expected) in cases {
             let file = try scratch.write("central.yaml", text)
-            let (status, stderr) = try Self.run(["serve", "--config", file, "--db", "sqlite:\(scratch.path)/c.sqlite"])
+            let (status, stderr) = try await Self.run(["serve", "--config", file, "--db", "sqlite:\(scratch.path)/c.sqlite"])
             #expect(status == 2, "\(text) → exit \(status)")
             #expect(stderr.contains(expected), "\(text) → \(stderr)")
         }
@@ -54,7 +56,7 @@ struct ServeCommandTests {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
         p.arguments = ["-b", "-c", passwords, "central", "s3cret-pass"]
         try p.run()
-        p.waitUntilExit()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let broker = try Broker(extraConfig: "allow_anonymous false\npassword_file \(passwords)")
         let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
         let credentials = try scratch.write("central.credentials", "central:s3cret-pass\n")

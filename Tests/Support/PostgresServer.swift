@@ -12,14 +12,25 @@ public actor PostgresServer {
 
     /// `postgres://lichtweg@127.0.0.1:PORT/DB` for a fresh database of its own.
     public func freshDatabaseURL() async throws -> String {
-        let base = try startIfNeeded()
+        let base = try await startIfNeeded()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try Self.run(Self.binary("psql"), ["-h", "127.0.0.1", "-p", base, "-U", "lichtweg", "-d", "postgres", "-q",
+        try await Self.run(Self.binary("psql"), ["-h", "127.0.0.1", "-p", base, "-U", "lichtweg", "-d", "postgres", "-q",
                                           "-c", "CREATE DATABASE \(name)"])
         return "postgres://lichtweg@127.0.0.1:\(base)/\(name)"
     }
 
-    private func startIfNeeded() throws -> String {
+    /// The one start-up, shared by every test that asks while it runs (the actor lets others in
+    /// while it awaits, and two `initdb` in one folder would collide).
+    private var starting: Task<String, Error>?
+
+    private func startIfNeeded() async throws -> String {
+        if let starting { return try await starting.value }
+        let task = Task { try await self.start() }
+        starting = task
+        return try await task.value
+    }
+
+    private func start() async throws -> String {
         if let started { return started }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichtweg-pg-\(getpid())").path
         try? FileManager.default.removeItem(atPath: dir)
@@ -27,9 +38,9 @@ public actor PostgresServer {
         let asRoot = getuid() == 0
         if asRoot {
             // PostgreSQL refuses to run as root: the data directory belongs to its own user.
-            try Self.run("/bin/chown", ["postgres:postgres", dir])
+            try await Self.run("/bin/chown", ["postgres:postgres", dir])
         }
-        try Self.run(Self.binary("initdb"), ["-D", "\(dir)/data", "-U", "lichtweg", "-A", "trust", "--no-sync",
+        try await Self.run(Self.binary("initdb"), ["-D", "\(dir)/data", "-U", "lichtweg", "-A", "trust", "--no-sync",
                                              "-E", "UTF8", "--locale=C.UTF-8"], asPostgres: asRoot)
         let port = Self.freePort()
         let server = try Self.spawn(Self.binary("postgres"),
@@ -46,11 +57,11 @@ public actor PostgresServer {
             if let dir = serverDirectory { _ = try? FileManager.default.removeItem(atPath: String(cString: dir)) }
         }
         for _ in 0..<300 {
-            if (try? Self.run(Self.binary("pg_isready"), ["-h", "127.0.0.1", "-p", "\(port)", "-q"])) != nil {
+            if (try? await Self.run(Self.binary("pg_isready"), ["-h", "127.0.0.1", "-p", "\(port)", "-q"])) != nil {
                 started = "\(port)"
                 return "\(port)"
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw ServerError("PostgreSQL did not start on port \(port); see \(dir)/server.log")
     }
@@ -72,7 +83,8 @@ public actor PostgresServer {
         throw ServerError("\(name) not found under \(root): install Debian's postgresql (scripts/setup does)")
     }
 
-    public static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws {
+    /// Runs a command to its end, waiting by sleeping the task (never blocking a pool thread).
+    public static func run(_ path: String, _ args: [String], asPostgres: Bool = false) async throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: asPostgres ? "/usr/sbin/runuser" : path)
         p.arguments = asPostgres ? ["-u", "postgres", "--", path] + args : args
@@ -80,7 +92,7 @@ public actor PostgresServer {
         let err = Pipe()
         p.standardError = err
         try p.run()
-        p.waitUntilExit()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         if p.terminationStatus != 0 {
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw ServerError("\(path) \(args.joined(separator: " ")) failed: \(text)")

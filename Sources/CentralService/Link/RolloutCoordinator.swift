@@ -135,13 +135,39 @@ public actor RolloutCoordinator {
         let actions = entry.rollout.handle(event, at: clock())
         active[route] = entry
         await execute(actions, route: route)
-        if entry.rollout != before && !actions.contains(where: { if case .record = $0 { true } else { false } }) {
-            // A single pole's progress (no change of state) is stored too: the UI shows it.
+        guard entry.rollout != before else { return }
+        if actions.contains(where: { if case .record = $0 { true } else { false } }) {
+            publishProgress(route: route)
+        } else {
+            // A single pole's progress (no change of state) is stored and shown too, but at most
+            // once a second: on a route of thousands of poles every acknowledgement would otherwise
+            // write (and send to every browser) the whole rollout again.
+            progressPending.insert(route)
+            guard progressFlush == nil else { return }
+            progressFlush = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(1))
+                await self?.flushProgress()
+            }
+        }
+    }
+
+    private var progressPending: Set<String> = []
+    private var progressFlush: Task<Void, Never>?
+
+    private func flushProgress() async {
+        progressFlush = nil
+        let routes = progressPending
+        progressPending = []
+        for route in routes {
+            guard let entry = active[route] else { continue }
             try? await storage.updateRollout(id: entry.id, entry.rollout, at: clock())
+            publishProgress(route: route)
         }
-        if entry.rollout != before, let current = active[route] {
-            events?.publish(route: route, kind: "rollout", RolloutView(current.record))
-        }
+    }
+
+    private func publishProgress(route: String) {
+        progressPending.remove(route)
+        if let current = active[route] { events?.publish(route: route, kind: "rollout", RolloutView(current.record)) }
     }
 
     private func execute(_ actions: [Rollout.Action], route: String) async {

@@ -12,7 +12,10 @@ Measures, with references run in the same script:
 
 Usage: bench_pole.py BIN_DIR [--quick]
 """
-import json, os, re, signal, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, signal, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testbed import night_longitude, start_mosquitto  # noqa: E402
 
 BIN = sys.argv[1]
 QUICK = "--quick" in sys.argv
@@ -21,22 +24,6 @@ IDLE_WINDOW = 10 if QUICK else 30
 POLES = [f"P{i:02d}" for i in range(1, 13)]
 TRIGGER = ["P01", "P04", "P07", "P10"]   # each has its own neighbours (reach 1)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def night_longitude():
-    hours = (time.time() % 86400) / 3600
-    lon = (12 - hours) * 15 + 180
-    while lon > 180: lon -= 360
-    while lon <= -180: lon += 360
-    return round(lon, 3)
 
 
 def pct(values, q):
@@ -76,14 +63,8 @@ def cleanup():
 
 
 try:
-    port = free_port()
-    open(f"{work}/mosquitto.conf", "w").write(
-        f"user {os.environ.get('USER', 'root')}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    spawn(["mosquitto", "-c", f"{work}/mosquitto.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close(); break
-        except OSError: time.sleep(0.02)
+    broker, port = start_mosquitto(work)
+    procs.append(broker)
 
     subprocess.run([f"{BIN}/lichtweg", "key", "generate", "--private", f"{work}/k.key", "--public", f"{work}/k.pub"],
                    check=True, stdout=subprocess.DEVNULL)

@@ -13,7 +13,10 @@ whenever the demo runs; everything else is the pilot profile as it is.
 
 Usage: demo_route.py BIN_DIR WORK_DIR
 """
-import http.cookiejar, json, os, random, re, secrets, signal, socket, subprocess, sys, time, urllib.request
+import http.cookiejar, json, os, random, re, secrets, signal, subprocess, sys, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testbed import free_port, night_longitude, start_mosquitto, wait_port  # noqa: E402
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 MINUTES = float(os.environ.get("LICHTWEG_DEMO_MINUTES", "15"))
@@ -21,23 +24,9 @@ ROUTE = "brandis-beucha"
 procs = []
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, what, seconds=30):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"demo: {what} did not start on port {port} (see {WORK})")
+def wait_for(port, what, seconds=30):
+    if not wait_port(port, seconds):
+        sys.exit(f"demo: {what} did not start on port {port} (see {WORK})")
 
 
 def spawn(args, log, **kw):
@@ -56,16 +45,6 @@ def stop(*_):
         except subprocess.TimeoutExpired:
             p.kill()
     sys.exit(0)
-
-
-def night_longitude():
-    hours = (time.time() % 86400) / 3600
-    lon = (12 - hours) * 15 + 180
-    while lon > 180:
-        lon -= 360
-    while lon <= -180:
-        lon += 360
-    return round(lon, 3)
 
 
 class API:
@@ -94,11 +73,8 @@ signal.signal(signal.SIGTERM, stop)
 try:
     os.makedirs(WORK, exist_ok=True)
     # Broker.
-    bport = free_port()
-    open(f"{WORK}/mosquitto.conf", "w").write(
-        f"user {os.environ.get('USER', 'root')}\nlistener {bport} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    spawn(["mosquitto", "-c", f"{WORK}/mosquitto.conf"], f"{WORK}/mosquitto.log")
-    wait_port(bport, "mosquitto")
+    broker, bport = start_mosquitto(WORK, log=f"{WORK}/mosquitto.log")
+    procs.append(broker)
 
     # Control plane with a demo engineer.
     subprocess.run([f"{BIN}/lichtweg", "key", "generate", "--private", f"{WORK}/signing.key", "--public", f"{WORK}/signing.pub"],
@@ -111,7 +87,7 @@ try:
     spawn([f"{BIN}/lichtweg-central", "serve", "--db", db, "--listen", f"127.0.0.1:{hport}", "--broker", f"mqtt://127.0.0.1:{bport}",
            "--signing-key", f"{WORK}/signing.key", "--client-id", "lichtweg-central-demo",
            "--web-root", "Sources/CentralService/Web", "--traffic-dir", "Profiles/traffic"], f"{WORK}/central.log")
-    wait_port(hport, "lichtweg-central")
+    wait_for(hport, "lichtweg-central")
 
     # The route, moved to where it is night now.
     text = open(f"Profiles/{ROUTE}.yaml").read()

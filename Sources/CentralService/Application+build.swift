@@ -62,6 +62,8 @@ public func buildApplication(_ settings: CentralSettings, parts: CentralParts,
 public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Router<CentralContext> {
     let storage = parts.storage
     let router = Router(context: CentralContext.self)
+    // JSONErrors turns every failure into a JSON refusal; SecurityHeaders, around it, puts its
+    // headers on every response, refusals included.
     router.add(middleware: SecurityHeaders())
     router.add(middleware: JSONErrors())
     if let webRoot = settings.webRoot {

@@ -197,6 +197,7 @@ struct APITests {
                 try await client.execute(uri: uri, method: .get, headers: erik.headers) { response in
                     #expect((400..<500).contains(response.status.code), "\(uri) → \(response.status.code)")
                     #expect(Self.error(response).code != nil, "\(uri): no JSON error body")
+                    #expect(response.headers[.contentSecurityPolicy] != nil, "\(uri): a refusal without the security headers")
                 }
             }
         }
@@ -246,6 +247,11 @@ extension APITests {
             #expect(poles.count == 50 && poles.first?["id"] as? String == "BB-001")
             let chainages = poles.compactMap { $0["chainage"] as? Double }
             #expect(chainages == chainages.sorted())
+            // No reports yet: no baseline and no savings (not 100 %).
+            let energy = try await client.execute(uri: "/api/routes/brandis-beucha/energy", method: .get, headers: vera.headers) {
+                Self.body($0)
+            }
+            #expect(energy["totalWh"] as? Double == 0 && energy["savingsVsFull"] == nil && energy["fullLightWh"] == nil)
         }
     }
 }

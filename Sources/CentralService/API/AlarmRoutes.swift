@@ -49,9 +49,10 @@ struct AlarmRoutes {
         var from: String
         var to: String
         var totalWh: Double
-        /// Full light from switch-on to switch-off over the period, by the latest profile (routes only).
+        /// Full light from switch-on to switch-off over the quarter hours with reports, by the latest
+        /// profile (routes only); absent without reports.
         var fullLightWh: Double?
-        /// 1 − totalWh / fullLightWh: meaningful when every pole reported for the whole period.
+        /// 1 − totalWh / fullLightWh: meaningful when every pole reported in those quarter hours.
         var savingsVsFull: Double?
         var buckets: [Bucket]
     }
@@ -80,10 +81,15 @@ struct AlarmRoutes {
             let route = try context.parameters.require("route")
             guard try await storage.route(route) != nil else { throw APIError.notFound("route \(route)") }
             let (from, to) = try Self.period(request)
-            var energy = Self.energy(from, to, try await storage.energy(route: route, from: from, to: to))
-            if let latest = try await storage.profileVersions(route: route).first,
+            let buckets = try await storage.energy(route: route, from: from, to: to)
+            var energy = Self.energy(from, to, buckets)
+            // The baseline covers only the quarter hours the poles reported for: a period without
+            // reports has no savings, not 100 %.
+            if !buckets.isEmpty, let latest = try await storage.profileVersions(route: route).first,
                case let .success(profile) = registry.check(latest.document) {
-                let full = FullLightBaseline.wattHours(profile: profile, from: from, to: to)
+                let full = buckets.reduce(0.0) {
+                    $0 + FullLightBaseline.wattHours(profile: profile, from: $1.bucket, to: $1.bucket + TelemetryBuckets.seconds)
+                }
                 energy.fullLightWh = full
                 energy.savingsVsFull = full > 0 ? 1 - energy.totalWh / full : nil
             }

@@ -17,7 +17,10 @@ struct AuditRoutes {
     func add(to api: RouterGroup<CentralContext>) {
         api.get("audit") { request, context -> ProfileRoutes.List<Entry> in
             _ = try context.require(.viewer)
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            let text = request.uri.queryParameters.get("limit")
+            guard let limit = text.map({ Int($0) }) ?? 100 else {
+                throw APIError(.badRequest, "bad-request", "limit must be a whole number, 1 to 1000")
+            }
             guard (1...1000).contains(limit) else { throw APIError(.badRequest, "bad-request", "limit must be 1 to 1000") }
             return ProfileRoutes.List(items: try await storage.audit(limit: limit).map {
                 Entry(at: $0.at.description, actor: $0.actor, action: $0.action, subject: $0.subject, detail: $0.detail)

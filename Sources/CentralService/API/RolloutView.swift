@@ -19,6 +19,12 @@ public struct RolloutView: ResponseEncodable {
     var poles: [Pole]
     var createdBy: String
     var createdAt: String
+    var soakSeconds: Double
+    var ackTimeoutSeconds: Double
+    /// While canaries are awaited: when the rollout halts if one has not applied the version.
+    var ackDeadline: String?
+    /// While soaking: when the rest of the route gets the version.
+    var soakUntil: String?
 
     init(_ record: RolloutRecord) {
         let r = record.rollout
@@ -26,8 +32,8 @@ public struct RolloutView: ResponseEncodable {
         version = r.plan.version
         switch r.state {
         case .planned: state = "planned"
-        case .canary: state = "canary"
-        case .soaking: state = "soaking"
+        case let .canary(since): state = "canary"; ackDeadline = (since + r.plan.ackTimeoutSeconds).description
+        case let .soaking(until): state = "soaking"; soakUntil = until.description
         case .rollingOut: state = "rolling-out"
         case .completed: state = "completed"
         case let .halted(why, _): state = "halted"; reason = why
@@ -44,5 +50,7 @@ public struct RolloutView: ResponseEncodable {
         }
         createdBy = record.createdBy
         createdAt = record.createdAt.description
+        soakSeconds = r.plan.soakSeconds
+        ackTimeoutSeconds = r.plan.ackTimeoutSeconds
     }
 }

@@ -110,12 +110,14 @@ public final class CentralLink: Service, Sendable {
                 guard p.pole == pole else { throw PayloadError.invalid("pole \(p.pole) on \(pole)'s topic") }
                 await rollouts.handle(fault: p)
                 guard let route = try await route(of: pole) else { return }
-                let changed = p.active
-                    ? try await storage.raiseAlarm(AlarmRecord(pole: pole, route: route, code: p.code, sensor: p.sensor,
-                                                               detail: p.detail, raisedAt: p.at.instant)) != nil
-                    : try await storage.clearAlarm(pole: pole, code: p.code, sensor: p.sensor, at: p.at.instant)
-                if changed {
-                    events?.publish(route: route, kind: "alarm", AlarmEvent(pole: pole, code: p.code, sensor: p.sensor, open: p.active))
+                if p.active {
+                    if let id = try await storage.raiseAlarm(AlarmRecord(pole: pole, route: route, code: p.code, sensor: p.sensor,
+                                                                         detail: p.detail, raisedAt: p.at.instant)) {
+                        events?.publish(route: route, kind: "alarm",
+                                        AlarmEvent(id: id, pole: pole, code: p.code, sensor: p.sensor, open: true))
+                    }
+                } else if try await storage.clearAlarm(pole: pole, code: p.code, sensor: p.sensor, at: p.at.instant) {
+                    events?.publish(route: route, kind: "alarm", AlarmEvent(id: nil, pole: pole, code: p.code, sensor: p.sensor, open: false))
                 }
             case "telemetry":
                 let p = try PayloadCodec.decode(TelemetryPayload.self, from: message.payload)
@@ -161,6 +163,8 @@ public final class CentralLink: Service, Sendable {
     }
 
     struct AlarmEvent: Encodable {
+        /// The alarm's id when it was raised (a clearing names the pole, code and sensor).
+        var id: Int64?
         var pole: String
         var code: String
         var sensor: String?

@@ -68,6 +68,7 @@ public actor RolloutCoordinator {
             default: break
             }
             await execute(actions, route: route)
+            try await countReportedState(route: route)
         }
     }
 
@@ -91,15 +92,21 @@ public actor RolloutCoordinator {
                                                  detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
         active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8), createdBy: user, createdAt: now)
         await execute(actions.filter { if case .record = $0 { false } else { true } }, route: route)
-        // A pole that already runs this version (or a newer one) gets the very same signed bytes
-        // and, rightly, says nothing: its last reported state answers for it.
+        try await countReportedState(route: route)
+        return RolloutRecord(id: id, rollout: active[route]?.rollout ?? rollout, createdBy: user, createdAt: now, updatedAt: now)
+    }
+
+    /// A pole that already runs the version (or a newer one) gets the very same signed bytes and,
+    /// rightly, says nothing: its last reported state answers for it. Also after a restart, when
+    /// acknowledgements may have come while no one was listening.
+    private func countReportedState(route: String) async throws {
+        guard let version = active[route]?.rollout.plan.version else { return }
         for snapshot in try await storage.poleSnapshots(route: route) {
             if let inForce = snapshot.profileVersion, inForce >= version {
                 await deliver(.ack(pole: snapshot.pole, version: version, applied: true, versionInForce: inForce, reason: nil),
                               route: route)
             }
         }
-        return RolloutRecord(id: id, rollout: active[route]?.rollout ?? rollout, createdBy: user, createdAt: now, updatedAt: now)
     }
 
     /// An operator stops the route's rollout.

@@ -31,6 +31,11 @@ public struct Rollout: Hashable, Sendable, Codable {
             self.ackTimeoutSeconds = ackTimeoutSeconds
         }
 
+        /// A week: longer, and the canaries' health says nothing about the version any more.
+        public static let longestSoak = 7 * 86_400.0
+        /// A day: a canary that has not answered by then is not coming back soon.
+        public static let longestAckTimeout = 86_400.0
+
         /// Problems that make the plan impossible, in words for the engineer.
         public var problems: [String] {
             var problems: [String] = []
@@ -41,8 +46,12 @@ public struct Rollout: Hashable, Sendable, Codable {
             if !canaries.isEmpty && Set(canaries) == Set(poles) {
                 problems.append("every pole is a canary: leave some poles for the second stage")
             }
-            if soakSeconds < 0 || !soakSeconds.isFinite { problems.append("soakSeconds must be 0 or more") }
-            if ackTimeoutSeconds <= 0 || !ackTimeoutSeconds.isFinite { problems.append("ackTimeoutSeconds must be more than 0") }
+            if !(0...Self.longestSoak).contains(soakSeconds) {
+                problems.append("soakSeconds must be 0 to \(Int(Self.longestSoak)) (7 days)")
+            }
+            if !(ackTimeoutSeconds > 0 && ackTimeoutSeconds <= Self.longestAckTimeout) {
+                problems.append("ackTimeoutSeconds must be more than 0 and at most \(Int(Self.longestAckTimeout)) (1 day)")
+            }
             return problems
         }
     }

@@ -165,7 +165,7 @@ struct AddUser: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, engineer or admin") }
-        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw ValidationError("a user name is 1 to 64 letters, digits, '-', '_' or '.'")
         }
         guard let password = readLine(strippingNewline: true), password.count >= 10 else {
@@ -195,6 +195,9 @@ struct AddToken: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, engineer or admin") }
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw ValidationError("a token name is 1 to 64 letters, digits, '-', '_' or '.' (ASCII: it is part of a URL)")
+        }
         let store = try await storage.open()
         let token = APIToken.make()
         try await store.addToken(APITokenRecord(tokenHash: APIToken.hash(token), name: name, role: role, createdBy: "cli",

@@ -96,6 +96,11 @@ struct RolloutTests {
         #expect(Self.plan(canaries: ["X9"]).problems == ["canaries not on the route: X9"])
         #expect(Self.plan(canaries: Self.poles).problems == ["every pole is a canary: leave some poles for the second stage"])
         #expect(Rollout.Plan(route: "r", version: 1, poles: [], canaries: []).problems == ["the route has no poles"])
+        // Times a timer could not wait for are refused, not trapped on.
+        for (soak, timeout) in [(1e300, 300.0), (600, 1e300), (-1, 300), (600, 0), (.infinity, 300), (600, .nan)] {
+            #expect(!Self.plan(soak: soak, timeout: timeout).problems.isEmpty, "soak \(soak), timeout \(timeout)")
+        }
+        #expect(Self.plan(soak: 7 * 86_400, timeout: 86_400).problems.isEmpty)
     }
 
     // MARK: - Properties over random event sequences

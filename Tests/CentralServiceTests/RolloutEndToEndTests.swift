@@ -127,6 +127,9 @@ struct RolloutEndToEndTests {
             let again = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
                                             ["version": 1, "canaries": ["A1"], "soakSeconds": 600])
             #expect(again.status == .created)
+            let huge = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                           ["version": 1, "canaries": ["A1"], "ackTimeoutSeconds": 1e300])
+            #expect(huge.status == .conflict || huge.status == .unprocessableContent, "\(huge.status)")
             let busy = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 1])
             #expect(busy.status == .conflict && APITests.error(busy).code == "rollout-running")
             // A rollback is refused too, before it stores anything.

@@ -61,7 +61,12 @@ struct AlarmRoutes {
         api.get("alarms") { request, context -> ProfileRoutes.List<Alarm> in
             _ = try context.require(.viewer)
             let route = request.uri.queryParameters.get("route")
-            let open = request.uri.queryParameters.get("open").map { $0 == "true" } ?? false
+            let open: Bool
+            switch request.uri.queryParameters.get("open") {
+            case nil, "false": open = false
+            case "true": open = true
+            default: throw APIError(.badRequest, "bad-request", "open must be true or false")
+            }
             return ProfileRoutes.List(items: try await storage.alarms(route: route, openOnly: open).map(Alarm.init))
         }
         api.post("alarms/:id/acknowledge") { _, context -> Alarm in
@@ -115,6 +120,10 @@ struct AlarmRoutes {
         }
         let to = try instant("to", now)
         let from = try instant("from", to - 86_400)
+        // 2000-01-01 to 2200-01-01: beyond, there is nothing to show and no date to write.
+        guard from.secondsSinceEpoch >= 946_684_800, to.secondsSinceEpoch <= 7_258_118_400 else {
+            throw APIError(.badRequest, "bad-request", "the period must lie between 2000 and 2200")
+        }
         guard from < to, to - from <= 400 * 86_400 else {
             throw APIError(.badRequest, "bad-request", "'from' must be before 'to', and the period at most 400 days")
         }

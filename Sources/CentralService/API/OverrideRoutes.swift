@@ -32,15 +32,12 @@ struct OverrideRoutes {
     func add(to api: RouterGroup<CentralContext>) {
         api.post("poles/:pole/override") { request, context -> Sent in
             let user = try context.require(.engineer)
-            let pole = try context.parameters.require("pole")
-            let known = try await storage.poleSnapshot(pole) != nil
-            let listed = try await storage.routes().contains { $0.poles.contains(pole) }
-            guard known || listed else { throw APIError.notFound("pole \(pole)") }
+            let pole = try await knownPole(context)
             return try await send(try await request.json(Override.self), to: [pole], subject: "pole \(pole)", user: user.name)
         }
         api.delete("poles/:pole/override") { _, context -> Sent in
             let user = try context.require(.engineer)
-            let pole = try context.parameters.require("pole")
+            let pole = try await knownPole(context)
             return try await clear([pole], subject: "pole \(pole)", user: user.name)
         }
         api.post("routes/:route/override") { request, context -> Sent in
@@ -55,6 +52,17 @@ struct OverrideRoutes {
             guard let record = try await storage.route(route) else { throw APIError.notFound("route \(route)") }
             return try await clear(record.poles, subject: "route \(route)", user: user.name)
         }
+    }
+
+    /// The pole of the path, if a route lists it or it has reported; otherwise 404. (Only such
+    /// ids are ever made into topics: an id with MQTT's wildcards could not be published to.)
+    private func knownPole(_ context: CentralContext) async throws -> String {
+        let pole = try context.parameters.require("pole")
+        guard Topics.isValidLevel(pole) else { throw APIError.notFound("pole \(pole)") }
+        let known = try await storage.poleSnapshot(pole) != nil
+        let listed = try await storage.routes().contains { $0.poles.contains(pole) }
+        guard known || listed else { throw APIError.notFound("pole \(pole)") }
+        return pole
     }
 
     private func send(_ o: Override, to poles: [String], subject: String, user: String) async throws -> Sent {

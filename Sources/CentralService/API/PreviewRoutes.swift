@@ -84,7 +84,9 @@ struct PreviewRoutes {
             let zone = ZoneRules(identifier: profile.route.timeZone) ?? .utc
             let date: LocalDate
             if let text = input.date {
-                guard let d = LocalDate(iso: text) else { throw APIError(.badRequest, "bad-request", "'date' must be YYYY-MM-DD") }
+                guard let d = LocalDate(iso: text), (2000...2199).contains(d.year) else {
+                    throw APIError(.badRequest, "bad-request", "'date' must be YYYY-MM-DD between 2000 and 2199")
+                }
                 date = d
             } else {
                 date = zone.local(Instant(secondsSinceEpoch: Date().timeIntervalSince1970)).date

@@ -77,6 +77,8 @@ struct RolloutRoutes {
                                                    comment: "rollback to the content of version \(rollback.toVersion)")
             } catch let error as ProfileRegistry.UploadError {
                 throw ProfileRoutes.apiError(error)
+            } catch let error as StorageError {
+                throw APIError(.conflict, "conflict", "\(error)")
             }
             let started = try await begin(route: route, version: record.version, canaries: rollback.canaries ?? [],
                                           soak: rollback.soakSeconds, timeout: rollback.ackTimeoutSeconds, user: user.name)

@@ -25,7 +25,7 @@ struct TokenRoutes {
             let admin = try context.require(.admin)
             let create = try await request.json(Create.self)
             guard !create.name.isEmpty, create.name.count <= 64,
-                  create.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+                  create.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
             else { throw APIError(.badRequest, "bad-request", "a token name is 1 to 64 letters, digits, '-', '_' or '.'") }
             let token = SessionAuthenticator.newToken()
             do {

@@ -195,7 +195,8 @@ public actor RolloutCoordinator {
                     }
                 case let .armTimer(at):
                     active[route]?.timer?.cancel()
-                    let delay = max(0, at - clock())
+                    // Bounded: a stored rollout from before the plan's limits must not trap the timer.
+                    let delay = min(max(0, at - clock()), Rollout.Plan.longestSoak + Rollout.Plan.longestAckTimeout)
                     active[route]?.timer = Task { [weak self] in
                         try? await Task.sleep(for: .seconds(delay))
                         guard !Task.isCancelled else { return }

@@ -35,7 +35,8 @@ def spawn(args, log, **kw):
     return p
 
 
-def stop(*_):
+def stop_all():
+    """SIGTERM to everything started, newest first (the poles before the broker), then wait."""
     for p in reversed(procs):
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -44,6 +45,10 @@ def stop(*_):
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def stop(*_):
+    stop_all()
     sys.exit(0)
 
 
@@ -174,11 +179,4 @@ pwm: {{chip: 0, channel: 0}}
     if MINUTES > 0:
         print(f"demo: {users} simulated road users passed")
 finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_all()

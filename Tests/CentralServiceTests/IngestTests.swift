@@ -34,18 +34,26 @@ struct IngestTests {
 
     static func items(_ body: [String: Any]) -> [[String: Any]] { body["items"] as? [[String: Any]] ?? [] }
 
+    /// Pole A2 running, the route's version 1 uploaded and rolled out to A2 as the canary (soaking):
+    /// the pole reports, and its faults are the rollout's business too. Erik is logged in.
+    static func canaryPole(_ h: CentralHarness, key: Curve25519.Signing.PrivateKey) async throws
+        -> (pole: PoleProcess, erik: APITests.Session) {
+        let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
+        try pole.start()
+        let erik = try await APITests.login(h.client, "erik")
+        _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
+                                                ["document": Fixture.profile(version: 1)])
+        _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                                ["version": 1, "canaries": ["A2"], "soakSeconds": 600])
+        _ = try await RolloutEndToEndTests.waitForRollout(h.client, erik) { $0["state"] as? String == "soaking" }
+        return (pole, erik)
+    }
+
     @Test("a broken lamp is an alarm until it is repaired; acknowledged by an engineer; energy adds up per quarter hour")
     func alarmsAndEnergy() async throws {
         let key = Curve25519.Signing.PrivateKey()
         try await CentralHarness.with(key: key) { h in
-            let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
-            try pole.start()
-            let erik = try await APITests.login(h.client, "erik")
-            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
-                                                    ["document": Fixture.profile(version: 1)])
-            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
-                                                    ["version": 1, "canaries": ["A2"], "soakSeconds": 600])
-            _ = try await RolloutEndToEndTests.waitForRollout(h.client, erik) { $0["state"] as? String == "soaking" }
+            let (pole, erik) = try await Self.canaryPole(h, key: key)
 
             try pole.simulate("lamp broken")
             let raised = try await Self.poll(h.client, erik, "/api/alarms?open=true") { !Self.items($0).isEmpty }
@@ -206,14 +214,7 @@ extension IngestTests {
     func metrics() async throws {
         let key = Curve25519.Signing.PrivateKey()
         try await CentralHarness.with(key: key) { h in
-            let pole = try PoleProcess(pole: "A2", brokerPort: h.broker.port, key: key)
-            try pole.start()
-            let erik = try await APITests.login(h.client, "erik")
-            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/profiles",
-                                                    ["document": Fixture.profile(version: 1)])
-            _ = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
-                                                    ["version": 1, "canaries": ["A2"], "soakSeconds": 600])
-            _ = try await RolloutEndToEndTests.waitForRollout(h.client, erik) { $0["state"] as? String == "soaking" }
+            let (pole, _) = try await Self.canaryPole(h, key: key)
             var text = ""
             for _ in 0..<100 {
                 text = try await h.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
@@ -230,6 +231,7 @@ extension IngestTests {
             #expect(value("lichtweg_central_rollout_poles{route=\"\(Fixture.route)\"}") == 3, "\(text)")
             #expect(value("lichtweg_central_rollout_running{route=\"\(Fixture.route)\"}") == 1, "\(text)")
             #expect(value("lichtweg_central_alarms_open") != nil, "\(text)")
+            withExtendedLifetime(pole) {}  // the process runs as long as its object lives
         }
     }
 }

@@ -6,6 +6,9 @@ import LightCore
 /// several control-plane instances on one database). Both run the same versioned migrations on
 /// open and pass the same test suite.
 public protocol CentralStorage: Sendable {
+    /// Ends the storage's connections (PostgreSQL's pool; nothing to do for a SQLite file).
+    func close() async
+
     // MARK: Profile versions (immutable; the route record follows the latest)
 
     /// Stores a new version. Fails with `StorageError.conflict` if the route already has it.

@@ -24,6 +24,9 @@ public final class SQLiteStorage: CentralStorage {
         self.migrator = migrator
     }
 
+    /// Nothing to end: GRDB closes the file when the pool goes.
+    public func close() async {}
+
     /// The migrations that have run, in order.
     public func appliedMigrations() throws -> [String] {
         try db.read { db in try migrator.appliedMigrations(db) }

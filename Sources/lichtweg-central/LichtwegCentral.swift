@@ -145,7 +145,7 @@ struct Serve: AsyncParsableCommand {
                                                       logger: logger))
         try await group.run()
         events.finishAll()
-        if let pg = store as? PostgresStorage { await pg.close() }
+        await store.close()
     }
 }
 
@@ -175,7 +175,7 @@ struct AddUser: AsyncParsableCommand {
         try await store.addUser(UserRecord(name: name, passwordHash: Bcrypt.hash(password, cost: 12), role: role))
         try await store.appendAudit(AuditEntry(at: .init(secondsSinceEpoch: Date().timeIntervalSince1970), actor: "cli",
                                                action: "user.add", subject: "user \(name)", detail: role.rawValue))
-        if let pg = store as? PostgresStorage { await pg.close() }
+        await store.close()
         print("user \(name) added as \(role.rawValue)")
     }
 }
@@ -204,7 +204,7 @@ struct AddToken: AsyncParsableCommand {
                                                 createdAt: .init(secondsSinceEpoch: Date().timeIntervalSince1970)))
         try await store.appendAudit(AuditEntry(at: .init(secondsSinceEpoch: Date().timeIntervalSince1970), actor: "cli",
                                                action: "token.add", subject: "token \(name)", detail: role.rawValue))
-        if let pg = store as? PostgresStorage { await pg.close() }
+        await store.close()
         print(token)
     }
 }
@@ -218,6 +218,6 @@ struct ACLCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try await storage.open()
         print(BrokerACL.render(routes: try await store.routes()), terminator: "")
-        if let pg = store as? PostgresStorage { await pg.close() }
+        await store.close()
     }
 }

@@ -52,3 +52,28 @@ def start_mosquitto(directory, port=None, log=None):
         process.kill()
         raise RuntimeError(f"mosquitto did not start on port {port}")
     return process, port
+
+
+def start_mosquitto_tuned(directory, extra=(), port=None, log=None, nofile=None):
+    """Like start_mosquitto, with further mosquitto.conf lines (`extra`, e.g.
+    ["max_queued_messages 1000000", "max_inflight_messages 0"]) and, if `nofile` is given, the
+    broker's open-file limit raised to it (for many connections). Returns (process, port)."""
+    port = port or free_port()
+    conf = os.path.join(directory, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"user {os.environ.get('USER') or 'root'}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        for line in extra:
+            f.write(line.rstrip("\n") + "\n")
+
+    def limits():
+        if nofile:
+            import resource
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            wanted = nofile if hard == resource.RLIM_INFINITY else min(nofile, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    process = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+                               stderr=open(log, "w") if log else subprocess.DEVNULL, preexec_fn=limits)
+    if not wait_port(port, 20):
+        process.kill()
+        raise RuntimeError(f"mosquitto did not start on port {port}")
+    return process, port

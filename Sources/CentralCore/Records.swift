@@ -203,10 +203,21 @@ public struct EnergyBucket: Hashable, Sendable, Codable {
     public var bucket: Instant
     public var energyWh: Double
     public var detections: Int
+    /// Pole-seconds lit in the quarter hour (summed over the poles of a route).
+    public var litSeconds: Double
+    /// The poles' levels integrated over the quarter hour, in percent-seconds.
+    public var levelPercentSeconds: Double
 
-    public init(bucket: Instant, energyWh: Double, detections: Int) {
+    public init(bucket: Instant, energyWh: Double, detections: Int, litSeconds: Double = 0, levelPercentSeconds: Double = 0) {
         self.bucket = bucket
         self.energyWh = energyWh
         self.detections = detections
+        self.litSeconds = litSeconds
+        self.levelPercentSeconds = levelPercentSeconds
+    }
+
+    /// The mean level while lit, in percent; nil when nothing was lit.
+    public var meanLitLevelPercent: Double? {
+        litSeconds > 0 ? levelPercentSeconds / litSeconds : nil
     }
 }

@@ -43,10 +43,9 @@ public protocol CentralStorage: Sendable {
 
     // MARK: Telemetry (per quarter hour) and alarms
 
-    /// Adds a pole's report, shared out over the quarter hours it covers. False (and nothing
-    /// added) if this report was stored before.
-    func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
-                      detections: Int) async throws -> Bool
+    /// Adds reports in one transaction, each shared out over the quarter hours it covers; a report
+    /// stored before (same pole and start: a QoS 1 duplicate) adds nothing. Returns how many were new.
+    func addTelemetry(_ reports: [TelemetryReport]) async throws -> Int
     /// Quarter hours in [from, to) of a route (all its poles summed) or of one pole, oldest first.
     func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
     func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
@@ -96,5 +95,12 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .conflict(what): "already exists: \(what)"
         case let .badConfiguration(what): "storage configuration: \(what)"
         }
+    }
+}
+
+extension CentralStorage {
+    /// Adds one report (see `addTelemetry(_:)`); false if it was stored before.
+    public func addTelemetry(_ report: TelemetryReport) async throws -> Bool {
+        try await addTelemetry([report]) == 1
     }
 }

@@ -144,6 +144,13 @@ enum Migrations {
             )
             """,
         ]),
+        ("005-level-time", [
+            // Lit time and level time per report and quarter hour (0 from firmware that does not report them).
+            "ALTER TABLE telemetry_reports ADD COLUMN lit_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE telemetry_reports ADD COLUMN level_percent_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE telemetry_15min ADD COLUMN lit_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE telemetry_15min ADD COLUMN level_percent_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
+        ]),
         ]
     }
 }

@@ -218,33 +218,66 @@ public final class PostgresStorage: CentralStorage {
 
     // MARK: - Telemetry and alarms
 
-    public func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
-                             detections: Int) async throws -> Bool {
-        var added = false
+    public func addTelemetry(_ reports: [TelemetryReport]) async throws -> Int {
+        guard !reports.isEmpty else { return 0 }
+        var added = 0
         try await transaction { db in
-            let inserted = try await db.query("""
-                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections)
-                VALUES (\(pole), \(from.secondsSinceEpoch), \(to.secondsSinceEpoch), \(energyWh), \(Int64(detections)))
-                ON CONFLICT (pole, from_at) DO NOTHING RETURNING pole
-                """, logger: logger).collect()
-            guard !inserted.isEmpty else { return }
-            for share in TelemetryBuckets.split(from: from, to: to, energyWh: energyWh, detections: detections) {
-                try await db.query("""
-                    INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections)
-                    VALUES (\(pole), \(route), \(share.bucket.secondsSinceEpoch), \(share.energyWh), \(Int64(share.detections)))
-                    ON CONFLICT (pole, bucket) DO UPDATE SET
-                        energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
-                        detections = telemetry_15min.detections + excluded.detections
-                    """, logger: logger)
+            // One statement for the reports and one for their shares, as arrays: one round trip each
+            // instead of three per report.
+            let new = try await db.query("""
+                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections, lit_seconds, level_percent_seconds)
+                SELECT * FROM UNNEST(\(reports.map(\.pole))::TEXT[], \(reports.map(\.from.secondsSinceEpoch))::FLOAT8[],
+                    \(reports.map(\.to.secondsSinceEpoch))::FLOAT8[], \(reports.map(\.energyWh))::FLOAT8[],
+                    \(reports.map { Int64($0.detections) })::INT8[], \(reports.map { $0.litSeconds ?? 0 })::FLOAT8[],
+                    \(reports.map { $0.levelPercentSeconds ?? 0 })::FLOAT8[])
+                ON CONFLICT (pole, from_at) DO NOTHING RETURNING pole, from_at
+                """, logger: logger)
+            var stored: Set<Key> = []
+            for try await (pole, from) in new.decode((String, Double).self) { stored.insert(Key(pole: pole, value: from)) }
+            // A statement may not update one row twice: the batch's shares are summed per quarter hour first.
+            var shares: [Key: (route: String, share: TelemetryBuckets.Share)] = [:]
+            for r in reports where stored.remove(Key(pole: r.pole, value: r.from.secondsSinceEpoch)) != nil {
+                added += 1
+                for s in TelemetryBuckets.split(r) {
+                    let key = Key(pole: r.pole, value: s.bucket.secondsSinceEpoch)
+                    if var known = shares[key] {
+                        known.share.energyWh += s.energyWh
+                        known.share.detections += s.detections
+                        known.share.litSeconds += s.litSeconds
+                        known.share.levelPercentSeconds += s.levelPercentSeconds
+                        shares[key] = known
+                    } else {
+                        shares[key] = (r.route, s)
+                    }
+                }
             }
-            added = true
+            guard !shares.isEmpty else { return }
+            let rows = Array(shares)
+            try await db.query("""
+                INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections, lit_seconds, level_percent_seconds)
+                SELECT * FROM UNNEST(\(rows.map(\.key.pole))::TEXT[], \(rows.map(\.value.route))::TEXT[],
+                    \(rows.map(\.key.value))::FLOAT8[], \(rows.map(\.value.share.energyWh))::FLOAT8[],
+                    \(rows.map { Int64($0.value.share.detections) })::INT8[], \(rows.map(\.value.share.litSeconds))::FLOAT8[],
+                    \(rows.map(\.value.share.levelPercentSeconds))::FLOAT8[])
+                ON CONFLICT (pole, bucket) DO UPDATE SET
+                    energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
+                    detections = telemetry_15min.detections + excluded.detections,
+                    lit_seconds = telemetry_15min.lit_seconds + excluded.lit_seconds,
+                    level_percent_seconds = telemetry_15min.level_percent_seconds + excluded.level_percent_seconds
+                """, logger: logger)
         }
         return added
     }
 
+    /// A pole and an instant (a report's start, a quarter hour's).
+    private struct Key: Hashable {
+        var pole: String
+        var value: Double
+    }
+
     public func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
         try await energy("""
-            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT FROM telemetry_15min
+            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT, SUM(lit_seconds), SUM(level_percent_seconds) FROM telemetry_15min
             WHERE route = \(route) AND bucket >= \(from.secondsSinceEpoch) AND bucket < \(to.secondsSinceEpoch)
             GROUP BY bucket ORDER BY bucket
             """)
@@ -252,7 +285,7 @@ public final class PostgresStorage: CentralStorage {
 
     public func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket] {
         try await energy("""
-            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT FROM telemetry_15min
+            SELECT bucket, SUM(energy_wh), SUM(detections)::BIGINT, SUM(lit_seconds), SUM(level_percent_seconds) FROM telemetry_15min
             WHERE pole = \(pole) AND bucket >= \(from.secondsSinceEpoch) AND bucket < \(to.secondsSinceEpoch)
             GROUP BY bucket ORDER BY bucket
             """)
@@ -260,8 +293,10 @@ public final class PostgresStorage: CentralStorage {
 
     private func energy(_ query: PostgresQuery) async throws -> [EnergyBucket] {
         var buckets: [EnergyBucket] = []
-        for try await (bucket, energy, detections) in try await client.query(query, logger: logger).decode((Double, Double, Int64).self) {
-            buckets.append(EnergyBucket(bucket: Instant(secondsSinceEpoch: bucket), energyWh: energy, detections: Int(detections)))
+        let rows = try await client.query(query, logger: logger).decode((Double, Double, Int64, Double, Double).self)
+        for try await (bucket, energy, detections, lit, level) in rows {
+            buckets.append(EnergyBucket(bucket: Instant(secondsSinceEpoch: bucket), energyWh: energy, detections: Int(detections),
+                                        litSeconds: lit, levelPercentSeconds: level))
         }
         return buckets
     }

@@ -154,23 +154,33 @@ public final class SQLiteStorage: CentralStorage {
 
     // MARK: - Telemetry and alarms
 
-    public func addTelemetry(pole: String, route: String, from: Instant, to: Instant, energyWh: Double,
-                             detections: Int) async throws -> Bool {
-        try await db.write { db in
-            try db.execute(sql: """
-                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (pole, from_at) DO NOTHING
-                """, arguments: [pole, from.secondsSinceEpoch, to.secondsSinceEpoch, energyWh, detections])
-            guard db.changesCount > 0 else { return false }
-            for share in TelemetryBuckets.split(from: from, to: to, energyWh: energyWh, detections: detections) {
-                try db.execute(sql: """
-                    INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (pole, bucket) DO UPDATE SET
-                        energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
-                        detections = telemetry_15min.detections + excluded.detections
-                    """, arguments: [pole, route, share.bucket.secondsSinceEpoch, share.energyWh, share.detections])
+    public func addTelemetry(_ reports: [TelemetryReport]) async throws -> Int {
+        guard !reports.isEmpty else { return 0 }
+        return try await db.write { db in
+            let report = try db.cachedStatement(sql: """
+                INSERT INTO telemetry_reports (pole, from_at, to_at, energy_wh, detections, lit_seconds, level_percent_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pole, from_at) DO NOTHING
+                """)
+            let share = try db.cachedStatement(sql: """
+                INSERT INTO telemetry_15min (pole, route, bucket, energy_wh, detections, lit_seconds, level_percent_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pole, bucket) DO UPDATE SET
+                    energy_wh = telemetry_15min.energy_wh + excluded.energy_wh,
+                    detections = telemetry_15min.detections + excluded.detections,
+                    lit_seconds = telemetry_15min.lit_seconds + excluded.lit_seconds,
+                    level_percent_seconds = telemetry_15min.level_percent_seconds + excluded.level_percent_seconds
+                """)
+            var added = 0
+            for r in reports {
+                try report.execute(arguments: [r.pole, r.from.secondsSinceEpoch, r.to.secondsSinceEpoch, r.energyWh,
+                                               r.detections, r.litSeconds ?? 0, r.levelPercentSeconds ?? 0])
+                guard db.changesCount > 0 else { continue }
+                for s in TelemetryBuckets.split(r) {
+                    try share.execute(arguments: [r.pole, r.route, s.bucket.secondsSinceEpoch, s.energyWh, s.detections,
+                                                  s.litSeconds, s.levelPercentSeconds])
+                }
+                added += 1
             }
-            return true
+            return added
         }
     }
 
@@ -185,10 +195,12 @@ public final class SQLiteStorage: CentralStorage {
     private func energy(where condition: String, _ key: String, _ from: Instant, _ to: Instant) async throws -> [EnergyBucket] {
         try await db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT bucket, SUM(energy_wh) AS energy, SUM(detections) AS detections FROM telemetry_15min
+                SELECT bucket, SUM(energy_wh) AS energy, SUM(detections) AS detections, SUM(lit_seconds) AS lit,
+                       SUM(level_percent_seconds) AS level FROM telemetry_15min
                 WHERE \(condition) AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket
                 """, arguments: [key, from.secondsSinceEpoch, to.secondsSinceEpoch]).map { row in
-                EnergyBucket(bucket: Instant(secondsSinceEpoch: row["bucket"]), energyWh: row["energy"], detections: row["detections"])
+                EnergyBucket(bucket: Instant(secondsSinceEpoch: row["bucket"]), energyWh: row["energy"], detections: row["detections"],
+                             litSeconds: row["lit"], levelPercentSeconds: row["level"])
             }
         }
     }

@@ -45,6 +45,7 @@ public actor PoleController {
     private var lastClockCheck: (wall: Instant, monotonic: Double)
     private var telemetryFrom: Instant
     private var energyAtTelemetry = 0.0
+    private var meterAtTelemetry = EnergyMeter()
     private var detectionsAtTelemetry = 0
     private var edgesAtTelemetry = SensorEdgeCounts()
     /// Faults the daemon itself raises (the state machine raises its own), by code and subject.
@@ -314,14 +315,18 @@ public actor PoleController {
 
     private func sendTelemetry(at now: Instant) {
         guard link?.isConnected == true else { return }  // the counts wait for the next interval
-        let energy = machine.energyWattHours(at: now)
+        let meter = machine.meterReading(at: now)
+        let energy = meter.wattHours
         let payload = TelemetryPayload(pole: config.pole, from: Timestamp(telemetryFrom), to: Timestamp(now), energyWh: energy,
                                        intervalEnergyWh: energy - energyAtTelemetry,
                                        detections: machine.detections - detectionsAtTelemetry,
-                                       edges: machine.edgeCounts.since(edgesAtTelemetry), level: machine.level.percent)
+                                       edges: machine.edgeCounts.since(edgesAtTelemetry), level: machine.level.percent,
+                                       litSeconds: meter.litSeconds - meterAtTelemetry.litSeconds,
+                                       levelPercentSeconds: meter.levelPercentSeconds - meterAtTelemetry.levelPercentSeconds)
         publish(MQTTMessage(topic: Topics.telemetry(config.pole), payload: PayloadCodec.encode(payload), qos: 1))
         telemetryFrom = now
         energyAtTelemetry = energy
+        meterAtTelemetry = meter
         detectionsAtTelemetry = machine.detections
         edgesAtTelemetry = machine.edgeCounts
     }

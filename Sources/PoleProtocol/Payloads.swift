@@ -85,9 +85,17 @@ public struct TelemetryPayload: Payload, Hashable {
     public var bounces: Int
     /// Commanded level at the end of the interval, percent.
     public var level: Double
+    /// Seconds of the interval the lamp was lit (absent from firmware before it was reported).
+    public var litSeconds: Double?
+    /// The lamp's output integrated over the interval, in percent-seconds: the level time, from
+    /// which the control plane derives the mean level (absent from older firmware).
+    public var levelPercentSeconds: Double?
 
     public init(pole: String, from: Timestamp, to: Timestamp, energyWh: Double, intervalEnergyWh: Double,
-                detections: Int, edges: SensorEdgeCounts = SensorEdgeCounts(), level: Double) {
+                detections: Int, edges: SensorEdgeCounts = SensorEdgeCounts(), level: Double,
+                litSeconds: Double? = nil, levelPercentSeconds: Double? = nil) {
+        self.litSeconds = litSeconds
+        self.levelPercentSeconds = levelPercentSeconds
         self.pole = pole
         self.from = from
         self.to = to

@@ -25,4 +25,19 @@ struct TelemetryBucketTests {
         #expect(shares.reduce(0) { $0 + $1.detections } == c.2)
         #expect(shares.allSatisfy { $0.detections >= 0 })
     }
+
+    @Test("lit and level time are shared out like energy")
+    func levelTime() {
+        let q = TelemetryBuckets.bucket(containing: Instant(secondsSinceEpoch: 1_795_000_123))
+        let report = TelemetryReport(pole: "P", route: "R", from: q + 600, to: q + 1200, energyWh: 2, detections: 0,
+                                     litSeconds: 600, levelPercentSeconds: 30_000)
+        let shares = TelemetryBuckets.split(report)
+        #expect(shares.map(\.litSeconds) == [300, 300])
+        #expect(shares.map(\.levelPercentSeconds) == [15_000, 15_000])
+        // Older firmware: no level time, shares of 0.
+        var old = report
+        old.litSeconds = nil
+        old.levelPercentSeconds = nil
+        #expect(TelemetryBuckets.split(old).allSatisfy { $0.litSeconds == 0 && $0.levelPercentSeconds == 0 })
+    }
 }

@@ -87,6 +87,9 @@ struct IngestTests {
             #expect((energy["totalWh"] as? Double ?? 0) > 0, "\(energy)")
             let buckets = energy["buckets"] as? [[String: Any]] ?? []
             #expect(!buckets.isEmpty && buckets.allSatisfy { ($0["start"] as? String)?.hasSuffix("Z") == true })
+            // Level time: the lamps were lit at night, at a level between off and full.
+            #expect(buckets.contains { ($0["litSeconds"] as? Double ?? 0) > 0 }, "\(buckets)")
+            #expect(buckets.allSatisfy { b in (b["meanLitLevelPercent"] as? Double).map { $0 > 0 && $0 <= 100 } ?? true }, "\(buckets)")
             let byPole = try await Self.get(h.client, erik, "/api/poles/A2/energy")
             #expect(abs((byPole["totalWh"] as? Double ?? 0) - (energy["totalWh"] as? Double ?? -1)) < 1e-9)
         }

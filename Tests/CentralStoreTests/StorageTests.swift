@@ -173,7 +173,7 @@ struct StorageTests {
             let first = try SQLiteStorage(path: path)
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
-            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens"])
+            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -181,7 +181,7 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             await first.close()
             let second = try await PostgresStorage(url: url)
-            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens"])
+            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }
@@ -194,27 +194,56 @@ struct StorageTests {
 }
 
 extension StorageTests {
-    @Test("telemetry: each report once, shared out over the quarter hours it covers", arguments: Backend.allCases)
+    @Test("telemetry: each report once, shared out over the quarter hours it covers, in batches", arguments: Backend.allCases)
     func telemetry(_ backend: Backend) async throws {
         try await Self.withStorage(backend) { store in
             let q = TelemetryBuckets.bucket(containing: Self.t0)
+            func report(_ pole: String, _ from: Double, _ to: Double, _ wh: Double, _ n: Int, lit: Double? = nil,
+                        level: Double? = nil) -> TelemetryReport {
+                TelemetryReport(pole: pole, route: "brandis-beucha", from: q + from, to: q + to, energyWh: wh, detections: n,
+                                litSeconds: lit, levelPercentSeconds: level)
+            }
             // 10 minutes from 5 minutes into a quarter hour: two thirds in the first, one third in the next.
-            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 300, to: q + 900,
-                                                 energyWh: 6, detections: 3))
-            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 900, to: q + 1200,
-                                                 energyWh: 3, detections: 1))
-            #expect(try await store.addTelemetry(pole: "BB-002", route: "brandis-beucha", from: q + 600, to: q + 1200,
-                                                 energyWh: 2, detections: 2))
+            #expect(try await store.addTelemetry(report("BB-001", 300, 900, 6, 3, lit: 600, level: 12_000)))
+            // A batch: a new report, another pole's (without level time: older firmware), and a
+            // duplicate of the new one within the batch.
+            #expect(try await store.addTelemetry([report("BB-001", 900, 1200, 3, 1, lit: 300, level: 6_000),
+                                                  report("BB-002", 600, 1200, 2, 2),
+                                                  report("BB-001", 900, 1200, 3, 1, lit: 300, level: 6_000)]) == 2)
             // The same report again (a QoS 1 duplicate) adds nothing.
-            #expect(try await store.addTelemetry(pole: "BB-001", route: "brandis-beucha", from: q + 900, to: q + 1200,
-                                                 energyWh: 3, detections: 1) == false)
+            #expect(try await store.addTelemetry(report("BB-001", 900, 1200, 3, 1)) == false)
+            #expect(try await store.addTelemetry([]) == 0)
             let route = try await store.energy(route: "brandis-beucha", from: q, to: q + 3600)
             #expect(route.map(\.bucket) == [q, q + 900])
             #expect(abs(route[0].energyWh - 7) < 1e-9 && abs(route[1].energyWh - 4) < 1e-9)
             #expect(route.map(\.detections) == [4, 2])
+            #expect(route.map(\.litSeconds) == [600, 300])
+            #expect(route.map(\.meanLitLevelPercent) == [20, 20])
             let pole = try await store.energy(pole: "BB-002", from: q, to: q + 3600)
             #expect(pole.map(\.detections) == [1, 1])
+            #expect(pole.allSatisfy { $0.litSeconds == 0 && $0.meanLitLevelPercent == nil })
             #expect(try await store.energy(route: "brandis-beucha", from: q + 1800, to: q + 3600).isEmpty)
+        }
+    }
+
+    @Test("telemetry: a large batch is stored whole, its shares summed per quarter hour", arguments: Backend.allCases)
+    func telemetryBatch(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let q = TelemetryBuckets.bucket(containing: Self.t0)
+            // 3 poles × 1,000 reports of 60 s: many reports share each quarter hour of a pole.
+            let reports = (0..<3_000).map { (i: Int) -> TelemetryReport in
+                let minute = Double(i / 3) * 60
+                return TelemetryReport(pole: "BB-00\(i % 3 + 1)", route: "brandis-beucha", from: q + minute, to: q + minute + 60,
+                                       energyWh: 0.5, detections: 1, litSeconds: 60, levelPercentSeconds: 3_000)
+            }
+            #expect(try await store.addTelemetry(reports) == 3_000)
+            let route = try await store.energy(route: "brandis-beucha", from: q, to: q + 60_000)
+            let energy: Double = route.map(\.energyWh).reduce(0, +)
+            let detections: Int = route.map(\.detections).reduce(0, +)
+            let means: [Double] = route.compactMap(\.meanLitLevelPercent)
+            #expect(abs(energy - 1_500) < 1e-6)
+            #expect(detections == 3_000)
+            #expect(route.count == 67 && means.count == 67 && means.allSatisfy { abs($0 - 50) < 1e-9 })
         }
     }
 

@@ -43,6 +43,18 @@ struct AlarmRoutes {
         var start: String
         var energyWh: Double
         var detections: Int
+        /// Pole-seconds lit in the quarter hour.
+        var litSeconds: Double
+        /// Mean level while lit, percent; absent when nothing was lit (or only older firmware reported).
+        var meanLitLevelPercent: Double?
+
+        init(_ b: EnergyBucket) {
+            start = b.bucket.description
+            energyWh = b.energyWh
+            detections = b.detections
+            litSeconds = b.litSeconds
+            meanLitLevelPercent = b.meanLitLevelPercent
+        }
     }
 
     struct Energy: ResponseEncodable {
@@ -132,6 +144,6 @@ struct AlarmRoutes {
 
     static func energy(_ from: Instant, _ to: Instant, _ buckets: [EnergyBucket]) -> Energy {
         Energy(from: from.description, to: to.description, totalWh: buckets.reduce(0) { $0 + $1.energyWh },
-               fullLightWh: nil, savingsVsFull: nil, buckets: buckets.map { Bucket(start: $0.bucket.description, energyWh: $0.energyWh, detections: $0.detections) })
+               fullLightWh: nil, savingsVsFull: nil, buckets: buckets.map(Bucket.init))
     }
 }

@@ -24,6 +24,12 @@ public final class CentralLink: Service, Sendable {
     private let events: RouteEvents?
     private let metrics: CentralMetrics?
     private let counters = Mutex(Counters())
+    /// Telemetry goes to the database in batches (see `TelemetryIngest`).
+    public let ingest: TelemetryIngest
+    /// Each pole's route, as last seen: telemetry needs it for every report, and reading it from
+    /// the database each time cost more than storing the report. Kept by `update`, which is the
+    /// only writer of pole snapshots and sees every state message (they are not shared).
+    private let poleRoutes = Mutex<[String: String]>([:])
 
     public struct Counters: Sendable, Hashable {
         public var received = 0
@@ -42,6 +48,7 @@ public final class CentralLink: Service, Sendable {
         self.rollouts = rollouts
         self.clock = clock
         self.logger = logger
+        self.ingest = TelemetryIngest(storage: storage, metrics: metrics, logger: logger)
     }
 
     /// The subscriptions: retained state for every instance, the rest shared.
@@ -70,6 +77,7 @@ public final class CentralLink: Service, Sendable {
             }
         }
         link.stop()
+        await ingest.drain()
     }
 
     // MARK: - Messages
@@ -125,11 +133,16 @@ public final class CentralLink: Service, Sendable {
                 guard p.to.instant >= p.from.instant, p.intervalEnergyWh >= 0, p.detections >= 0 else {
                     throw PayloadError.invalid("interval or counts out of range")
                 }
-                guard let route = try await route(of: pole) else { return }
-                if try await storage.addTelemetry(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
-                                                  energyWh: p.intervalEnergyWh, detections: p.detections) {
-                    metrics?.telemetryReports.increment()
+                if let lit = p.litSeconds, let level = p.levelPercentSeconds {
+                    let length = p.to.instant - p.from.instant
+                    guard lit >= 0, lit <= length + 1, level >= 0, level <= 100 * (length + 1) else {
+                        throw PayloadError.invalid("lit or level time out of range")
+                    }
                 }
+                guard let route = try await route(of: pole) else { return }
+                ingest.add(TelemetryReport(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
+                                           energyWh: p.intervalEnergyWh, detections: p.detections,
+                                           litSeconds: p.litSeconds, levelPercentSeconds: p.levelPercentSeconds))
                 metrics?.lag.set(clock() - p.to.instant)
             default:
                 return
@@ -145,8 +158,15 @@ public final class CentralLink: Service, Sendable {
 
     /// The route a pole reports for: from its last state, else from the profiles' pole lists.
     private func route(of pole: String) async throws -> String? {
-        if let known = try await storage.poleSnapshot(pole) { return known.route }
-        return try await storage.routes().first { $0.poles.contains(pole) }?.id
+        if let cached = poleRoutes.withLock({ $0[pole] }) { return cached }
+        let route: String?
+        if let known = try await storage.poleSnapshot(pole) {
+            route = known.route
+        } else {
+            route = try await storage.routes().first { $0.poles.contains(pole) }?.id
+        }
+        if let route { poleRoutes.withLock { $0[pole] = route } }
+        return route
     }
 
     /// Changes the pole's snapshot (a new one, on `route`, if there is none yet).
@@ -159,6 +179,7 @@ public final class CentralLink: Service, Sendable {
         change(&snapshot)
         snapshot.updatedAt = clock()
         try await storage.savePoleSnapshot(snapshot)
+        poleRoutes.withLock { $0[pole] = snapshot.route }
         events?.publish(route: snapshot.route, kind: "pole", PoleView(snapshot))
     }
 

@@ -10,6 +10,9 @@ public final class CentralMetrics: Sendable {
     let messages: Counter
     let malformed: Counter
     let telemetryReports: Counter
+    /// Transactions that stored telemetry: reports / batches is the mean batch size.
+    let telemetryBatches: Counter
+    let telemetryDropped: Counter
     /// Seconds from a report's own timestamp to its ingest, for the latest report.
     let lag: Gauge
     private let polesOnline: Gauge
@@ -21,6 +24,10 @@ public final class CentralMetrics: Sendable {
         malformed = registry.makeCounter(name: "lichtweg_central_mqtt_malformed_total", help: "Malformed messages dropped")
         telemetryReports = registry.makeCounter(name: "lichtweg_central_telemetry_reports_total",
                                                 help: "Telemetry reports stored (duplicates not counted)")
+        telemetryBatches = registry.makeCounter(name: "lichtweg_central_telemetry_batches_total",
+                                                help: "Transactions that stored telemetry reports")
+        telemetryDropped = registry.makeCounter(name: "lichtweg_central_telemetry_dropped_total",
+                                                help: "Reports dropped because too many waited for an unavailable database")
         lag = registry.makeGauge(name: "lichtweg_central_ingest_lag_seconds",
                                  help: "Seconds from the latest report's timestamp to its ingest")
         polesOnline = registry.makeGauge(name: "lichtweg_central_poles_online", help: "Poles whose last word was online")

@@ -6,6 +6,8 @@ public struct EnergyMeter: Hashable, Sendable {
     public private(set) var wattHours: Double = 0
     /// Seconds the lamp was lit (level above 0), for burning-hour statistics.
     public private(set) var litSeconds: Double = 0
+    /// The output level integrated over time, in percent-seconds (level time: 50 % for 10 s is 500).
+    public private(set) var levelPercentSeconds: Double = 0
     public private(set) var lastUpdate: Instant?
 
     public init() {}
@@ -17,6 +19,7 @@ public struct EnergyMeter: Hashable, Sendable {
         let percentSeconds = ramp.integral(from: last, to: now)
         let seconds = now - last
         wattHours += (luminaire.standby * seconds + luminaire.power * percentSeconds / 100) / 3600
+        levelPercentSeconds += percentSeconds
         // Lit time: the output is above zero unless it stays at 0 over the interval.
         if !(ramp.level(at: last).isOff && ramp.level(at: now).isOff && ramp.to.isOff) {
             litSeconds += seconds

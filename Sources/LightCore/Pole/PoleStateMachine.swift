@@ -204,9 +204,14 @@ public struct PoleStateMachine: Sendable {
 
     /// Watt-hours used up to `now`.
     public func energyWattHours(at now: Instant) -> Double {
+        meterReading(at: now).wattHours
+    }
+
+    /// The energy meter as it reads at `now`: energy, lit time and level time since the start.
+    public func meterReading(at now: Instant) -> EnergyMeter {
         var meter = energy
         meter.advance(to: now, output: output, luminaire: luminaire)
-        return meter.wattHours
+        return meter
     }
 
     /// The present status, as reported.

@@ -41,11 +41,13 @@ def night_longitude():
 
 def start_mosquitto(directory, port=None, log=None):
     """A mosquitto on 127.0.0.1 with anonymous access and no persistence, run as the current user
-    (started by root it would switch to user mosquitto). Returns (process, port)."""
+    (started by root it would switch to user mosquitto), queueing up to 100,000 QoS 1 messages per
+    client as docs/central.md advises for the control plane. Returns (process, port)."""
     port = port or free_port()
     conf = os.path.join(directory, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write(f"user {os.environ.get('USER') or 'root'}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        f.write(f"user {os.environ.get('USER') or 'root'}\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                "max_queued_messages 100000\n")
     process = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
                                stderr=open(log, "w") if log else subprocess.DEVNULL)
     if not wait_port(port, 20):

@@ -1,6 +1,9 @@
+import CentralStore
 import Crypto
 import Foundation
 import LichtwegTestSupport
+import LightCore
+import PoleLink
 import PoleProtocol
 import Testing
 #if canImport(Glibc)
@@ -83,6 +86,50 @@ struct ServeCommandTests {
         }, "the broker saw no login of the control plane")
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(text.contains("u'central'"), "logged in without its user name: \(text)")
+        kill(server.processIdentifier, SIGTERM)
+        #expect(await eventually(15) { !server.isRunning })
+        #expect(server.terminationStatus == 0)
+    }
+
+    @Test("over mqtts with a client certificate it receives the poles' state and stores it")
+    func servesOverTLS() async throws {
+        let pki = try await TestPKI.make(["server", "central", "pole"])
+        let broker = try Broker(extraConfig: "\(pki.brokerConfig())\nallow_anonymous true")
+        let scratch = try Scratch("serve-tls")
+        let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
+        let db = "\(scratch.path)/central.sqlite"
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
+        server.arguments = ["serve", "--db", "sqlite:\(db)", "--listen", "127.0.0.1:\(port)",
+                            "--broker", "mqtts://127.0.0.1:\(broker.port)", "--broker-ca", pki.ca,
+                            "--broker-cert", pki.certificate("central"), "--broker-key", pki.key("central"),
+                            "--signing-key", key, "--client-id", "central-tls"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        #expect(await eventually(20) { portAcceptsConnections(port) })
+
+        // A pole (its own certificate) reports its state, retained, as a real one does.
+        var options = MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "pole-tls")
+        options.caFile = pki.ca
+        options.certFile = pki.certificate("pole")
+        options.keyFile = pki.key("pole")
+        let pole = try Observer(broker: broker, options: options)
+        try await pole.start()
+        let state = StatePayload(pole: "T1", route: "tls-road", state: "base", failsafeReason: nil, level: 30, program: "night",
+                                 profileVersion: 4, faults: [], uptimeSeconds: 10, firmware: "test", at: Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970)))
+        try await pole.publish(Topics.state("T1"), PayloadCodec.encode(state), retain: true)
+
+        // The broker's listener speaks TLS only: the control plane got it over TLS, or not at all.
+        var stored: Int?
+        let deadline = Date().addingTimeInterval(20)
+        while stored == nil && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            stored = try await SQLiteStorage(path: db).poleSnapshot("T1")?.profileVersion
+        }
+        #expect(stored == 4, "the control plane did not store the pole's state received over TLS")
         kill(server.processIdentifier, SIGTERM)
         #expect(await eventually(15) { !server.isRunning })
         #expect(server.terminationStatus == 0)

@@ -441,53 +441,36 @@ struct PoleNetworkTests {
 
     @Test("TLS with a CA, a client certificate and key, and a username/password from the credentials file")
     func tlsAndCredentials() async throws {
-        let pki = try Scratch("pki")
-        func openssl(_ args: String) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "cd '\(pki.path)' && openssl \(args) 2>/dev/null"]
-            try p.run()
-            p.waitUntilExit()
-            try #require(p.terminationStatus == 0, "openssl \(args)")
-        }
-        try openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=lichtweg-test-ca")
-        try pki.write("san.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-        for name in ["server", "pole", "observer"] {
-            try openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout \(name).key -out \(name).csr -subj /CN=\(name)")
-            try openssl("x509 -req -in \(name).csr -CA ca.crt -CAkey ca.key -CAcreateserial -out \(name).crt -days 2 -extfile san.ext")
-        }
+        let pki = try await TestPKI.make(["server", "pole", "observer"])
         // mosquitto_passwd hashes the password; the broker reads the file as its own user.
         let passwd = Process()
         passwd.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-        _ = FileManager.default.createFile(atPath: "\(pki.path)/passwd", contents: nil)
-        passwd.arguments = ["-b", "\(pki.path)/passwd", "pole-a2", "s3cret:with:colons"]
+        _ = FileManager.default.createFile(atPath: "\(pki.scratch.path)/passwd", contents: nil)
+        passwd.arguments = ["-b", "\(pki.scratch.path)/passwd", "pole-a2", "s3cret:with:colons"]
         try passwd.run()
         passwd.waitUntilExit()
         try #require(passwd.terminationStatus == 0)
         let broker = try Broker(extraConfig: """
-            cafile \(pki.path)/ca.crt
-            certfile \(pki.path)/server.crt
-            keyfile \(pki.path)/server.key
-            require_certificate true
+            \(pki.brokerConfig())
             allow_anonymous false
-            password_file \(pki.path)/passwd
+            password_file \(pki.scratch.path)/passwd
             """)
 
         var options = MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "observer-tls")
-        options.caFile = "\(pki.path)/ca.crt"
-        options.certFile = "\(pki.path)/observer.crt"
-        options.keyFile = "\(pki.path)/observer.key"
+        options.caFile = pki.ca
+        options.certFile = pki.certificate("observer")
+        options.keyFile = pki.key("observer")
         options.username = "pole-a2"
         options.password = "s3cret:with:colons"
         let observer = try Observer(broker: broker, options: options)
         try await observer.start()
 
-        try pki.write("credentials", "pole-a2:s3cret:with:colons\n")
+        try pki.scratch.write("credentials", "pole-a2:s3cret:with:colons\n")
         let pole = try PoleProcess(pole: "A2", brokerPort: broker.port, url: "mqtts://127.0.0.1:\(broker.port)", extraMQTT: """
-              caFile: \(pki.path)/ca.crt
-              certFile: \(pki.path)/pole.crt
-              keyFile: \(pki.path)/pole.key
-              credentialsFile: \(pki.path)/credentials
+              caFile: \(pki.ca)
+              certFile: \(pki.certificate("pole"))
+              keyFile: \(pki.key("pole"))
+              credentialsFile: \(pki.scratch.path)/credentials
             """)
         try pole.start()
         let online = try await observer.waitFor(OnlinePayload.self, on: Topics.online("A2"), seconds: 20) { $0.online }

@@ -111,17 +111,58 @@ public struct Rollout: Hashable, Sendable, Codable {
     }
 
     public let plan: Plan
-    public private(set) var state: State = .planned
+    public private(set) var state: State = .planned {
+        didSet { revision &+= 1 }
+    }
+    /// Each pole's progress. Changed only through `set(_:_:)`, which keeps `appliedCount`.
     public private(set) var progress: [String: PoleProgress]
+    /// Poles that have applied the version: kept as progress changes, since a route of 10,000
+    /// poles would otherwise count them all again at every acknowledgement.
+    public private(set) var appliedCount = 0
+    /// Grows with every change of state or progress: whoever runs the machine sees in O(1)
+    /// whether an event changed anything (comparing whole rollouts was O(poles) per event).
+    /// Not stored, and not part of equality.
+    public private(set) var revision = 0
 
     public init(plan: Plan) {
         self.plan = plan
         progress = Dictionary(plan.poles.map { ($0, PoleProgress.waiting) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Poles that have applied the version.
-    public var appliedCount: Int {
-        progress.values.filter { if case .applied = $0 { true } else { false } }.count
+    private mutating func set(_ pole: String, _ new: PoleProgress) {
+        let old = progress.updateValue(new, forKey: pole)
+        if case .applied = old { appliedCount -= 1 }
+        if case .applied = new { appliedCount += 1 }
+        revision &+= 1
+    }
+
+    // MARK: - Stored form and equality (plan, state, progress)
+
+    private enum CodingKeys: String, CodingKey { case plan, state, progress }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        plan = try c.decode(Plan.self, forKey: .plan)
+        state = try c.decode(State.self, forKey: .state)
+        progress = try c.decode([String: PoleProgress].self, forKey: .progress)
+        appliedCount = progress.values.filter { if case .applied = $0 { true } else { false } }.count
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(plan, forKey: .plan)
+        try c.encode(state, forKey: .state)
+        try c.encode(progress, forKey: .progress)
+    }
+
+    public static func == (a: Rollout, b: Rollout) -> Bool {
+        a.plan == b.plan && a.state == b.state && a.progress == b.progress
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(plan)
+        hasher.combine(state)
+        hasher.combine(progress)
     }
 
     // MARK: - Events
@@ -132,7 +173,7 @@ public struct Rollout: Hashable, Sendable, Codable {
         case .start:
             guard state == .planned else { return [] }
             if plan.canaries.isEmpty { return rollOut(at: now) }
-            for pole in plan.canaries { progress[pole] = .sent(at: now) }
+            for pole in plan.canaries { set(pole, .sent(at: now)) }
             state = .canary(since: now)
             return [.sendToPoles(plan.canaries), .armTimer(now + plan.ackTimeoutSeconds), .record(state)]
 
@@ -140,12 +181,12 @@ public struct Rollout: Hashable, Sendable, Codable {
             guard state != .planned, progress[pole] != nil else { return [] }
             if let inForce = versionInForce, inForce >= plan.version {
                 if case .applied = progress[pole] { return [] }
-                progress[pole] = .applied(at: now)
+                set(pole, .applied(at: now))
                 return advance(at: now)
             }
             guard version == plan.version, !applied else { return [] }
             let why = reason ?? "no reason given"
-            progress[pole] = .rejected(reason: why)
+            set(pole, .rejected(reason: why))
             return halt("pole \(pole) rejected version \(plan.version): \(why)", at: now)
 
         case let .faultRaised(pole, code):
@@ -189,7 +230,7 @@ public struct Rollout: Hashable, Sendable, Codable {
     }
 
     private mutating func rollOut(at now: Instant) -> [Action] {
-        for pole in plan.poles where progress[pole] == .waiting { progress[pole] = .sent(at: now) }
+        for pole in plan.poles where progress[pole] == .waiting { set(pole, .sent(at: now)) }
         state = .rollingOut(since: now)
         // Canaries that applied already count; a route whose poles all did is done at once.
         return [.sendToRoute, .record(state)] + advance(at: now)

@@ -35,6 +35,8 @@ public final class MQTTLink: @unchecked Sendable {
     private var thread: Thread?
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
+    /// Events buffered for a consumer that is behind, before the loop thread pauses.
+    static let eventBuffer = 4096
 
     public init(options: MQTTOptions, logger: Logger) throws {
         _ = Self.libraryInit
@@ -47,7 +49,10 @@ public final class MQTTLink: @unchecked Sendable {
         }
         self.handle = handle
         shared = Mutex(Shared(protocolVersion: options.protocolVersion))
-        (events, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingNewest(4096))
+        // Oldest-first: a full buffer refuses the newest event, which `deliver` then holds back
+        // until there is room. (Newest-first would silently drop messages the broker was already
+        // told we have: libmosquitto acknowledges a QoS 1 message before its callback runs.)
+        (events, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingOldest(Self.eventBuffer))
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         do {
             try configure()
@@ -103,6 +108,8 @@ public final class MQTTLink: @unchecked Sendable {
     // MARK: - API
 
     public var isConnected: Bool { shared.withLock { $0.connected } }
+    /// QoS 1 messages published and not yet acknowledged by the broker.
+    public var unacknowledgedCount: Int { shared.withLock { $0.unacknowledged } }
 
     /// Starts the loop thread: connect, and keep connecting until `stop()`.
     public func start() {
@@ -238,7 +245,7 @@ public final class MQTTLink: @unchecked Sendable {
             defer { s.connected = false }
             return s.connected
         }
-        if was { continuation.yield(.disconnected(reason: reason)) }
+        if was { deliver(.disconnected(reason: reason)) }
     }
 
     private func sendSubscribe(_ topic: String, qos: Int32) {
@@ -270,7 +277,7 @@ public final class MQTTLink: @unchecked Sendable {
             return (s.subscriptions, s.protocolVersion)
         }
         for (topic, qos) in subscriptions.sorted(by: { $0.key < $1.key }) { sendSubscribe(topic, qos: qos) }
-        continuation.yield(.connected(sessionPresent: flags & 1 == 1, protocolVersion: version.rawValue))
+        deliver(.connected(sessionPresent: flags & 1 == 1, protocolVersion: version.rawValue))
     }
 
     private func didDisconnect(rc: Int32) {
@@ -283,6 +290,33 @@ public final class MQTTLink: @unchecked Sendable {
         if let bytes = message.payload, message.payloadlen > 0 {
             payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
         }
-        continuation.yield(.message(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retain: message.retain)))
+        deliver(.message(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retain: message.retain)))
+    }
+
+    /// Hands an event to the consumer. When its buffer is full the loop thread waits, in 1 ms
+    /// steps, until there is room: meanwhile nothing is read from the socket, so the broker holds
+    /// further messages (TCP and its own queue) instead of this process dropping them. Only a
+    /// stop or a consumer that went away ends the wait.
+    private func deliver(_ event: MQTTEvent) {
+        var paused = false
+        while true {
+            switch continuation.yield(event) {
+            case .enqueued, .terminated:
+                if paused { logger.notice("mqtt consumer caught up; reading from the broker again") }
+                return
+            case .dropped:
+                if !paused {
+                    paused = true
+                    logger.notice("mqtt consumer is behind (\(Self.eventBuffer) events waiting); pausing reads from the broker")
+                }
+                if shared.withLock({ $0.stopping }) {
+                    logger.warning("mqtt event not delivered: stopping while the consumer is behind")
+                    return
+                }
+                usleep(1_000)
+            @unknown default:
+                return
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CentralCore
 import LightCore
 import PropertyBased
@@ -149,9 +150,16 @@ struct RolloutTests {
             for x in script {
                 let (pause, event) = Self.event(x)
                 now = now + pause
+                let (before, revision) = (r, r.revision)
                 apply(r.handle(event, at: now))
+                // The kept count is the count, and the revision moves exactly when something changed.
+                #expect(r.appliedCount == r.progress.values.filter { if case .applied = $0 { true } else { false } }.count)
+                #expect((r.revision != revision) == (r != before))
             }
             if case .completed = r.state { #expect(r.appliedCount == Self.poles.count) }
+            // The stored form gives the same rollout back, its count included.
+            let copy = try? JSONDecoder().decode(Rollout.self, from: JSONEncoder().encode(r))
+            #expect(copy == r && copy?.appliedCount == r.appliedCount)
         }
     }
 

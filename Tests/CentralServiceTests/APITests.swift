@@ -175,6 +175,30 @@ struct APITests {
         }
     }
 
+    @Test("body limits: a profile document may be 4 MiB (a route of 10,000 poles is 1.4 MiB), other bodies 1 MiB")
+    func bodyLimits() async throws {
+        try await Self.withApp { client, storage in
+            let erik = try await Self.login(client, "erik")
+            // The valid profile with a 2 MiB comment line: over the general limit, under the document's.
+            let padded = Self.profileV1 + "\n# " + String(repeating: "x", count: 2 << 20) + "\n"
+            try await client.execute(uri: "/api/profiles/check", method: .post, headers: erik.headers,
+                                     body: Self.json(["document": padded])) { response in
+                #expect(response.status == .ok, "\(response.status)")
+            }
+            let huge = String(repeating: "x", count: (4 << 20) + 1)
+            for uri in ["/api/profiles/check", "/api/routes/brandis-beucha/profiles"] {
+                try await client.execute(uri: uri, method: .post, headers: erik.headers, body: Self.json(["document": huge])) { response in
+                    #expect(response.status == .contentTooLarge && Self.error(response).code == "too-large", "\(uri) → \(response.status)")
+                }
+            }
+            try await client.execute(uri: "/api/login", method: .post, headers: erik.headers,
+                                     body: Self.json(["name": String(repeating: "x", count: 2 << 20), "password": "x"])) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            #expect(try await storage.profileVersions(route: "brandis-beucha").isEmpty)
+        }
+    }
+
     @Test("bad input on every endpoint: a 4xx with a JSON error body, never a 500", arguments: [TestingSetup.router, .live])
     func badInput(_ setup: TestingSetup) async throws {
         try await Self.withApp(setup) { client, _ in

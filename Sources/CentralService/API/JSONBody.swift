@@ -1,9 +1,16 @@
 import Foundation
 import Hummingbird
 
+/// Largest request bodies: profile documents (a route of 10,000 poles is about 1.4 MiB of YAML)
+/// and everything else.
+enum BodyLimit {
+    static let document = 4 << 20
+    static let other = 1 << 20
+}
+
 extension Request {
     /// The body decoded as JSON `T`, or a 400 (413 when over `limit` bytes) that says what is wrong.
-    func json<T: Decodable>(_ type: T.Type, limit: Int = 1 << 20) async throws -> T {
+    func json<T: Decodable>(_ type: T.Type, limit: Int = BodyLimit.other) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)

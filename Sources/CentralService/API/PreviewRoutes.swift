@@ -79,7 +79,7 @@ struct PreviewRoutes {
     func add(to api: RouterGroup<CentralContext>) {
         api.post("profiles/preview") { request, context -> Result in
             _ = try context.require(.viewer)
-            let input = try await request.json(Preview.self)
+            let input = try await request.json(Preview.self, limit: BodyLimit.document)
             let profile = try ProfileRoutes.map(registry.check(input.document))
             let zone = ZoneRules(identifier: profile.route.timeZone) ?? .utc
             let date: LocalDate

@@ -77,14 +77,14 @@ struct ProfileRoutes {
         }
         api.post("profiles/check") { request, context -> CheckResult in
             _ = try context.require(.viewer)
-            let check = try await request.json(Check.self)
+            let check = try await request.json(Check.self, limit: BodyLimit.document)
             let profile = try Self.map(registry.check(check.document, route: check.route))
             return CheckResult(ok: true, route: profile.route.id, version: profile.version, poles: profile.route.poles.count)
         }
         api.post("routes/:route/profiles") { request, context -> Response in
             let user = try context.require(.engineer)
             let route = try context.parameters.require("route")
-            let upload = try await request.json(Upload.self)
+            let upload = try await request.json(Upload.self, limit: BodyLimit.document)
             let record: ProfileVersionRecord
             do {
                 record = try await registry.upload(upload.document, route: route, author: user.name, comment: upload.comment ?? "")

@@ -21,8 +21,10 @@ public actor RolloutCoordinator {
         var createdBy: String
         var createdAt: Instant
         var timer: Task<Void, Never>?
+        /// When the rollout last changed (its stored form may lag by up to a second).
+        var updatedAt: Instant
 
-        var record: RolloutRecord { RolloutRecord(id: id, rollout: rollout, createdBy: createdBy, createdAt: createdAt, updatedAt: createdAt) }
+        var record: RolloutRecord { RolloutRecord(id: id, rollout: rollout, createdBy: createdBy, createdAt: createdAt, updatedAt: updatedAt) }
     }
 
     private let storage: any CentralStorage
@@ -55,7 +57,7 @@ public actor RolloutCoordinator {
             else { continue }
             let route = record.rollout.plan.route
             active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8),
-                                   createdBy: record.createdBy, createdAt: record.createdAt)
+                                   createdBy: record.createdBy, createdAt: record.createdAt, updatedAt: record.updatedAt)
             logger.info("rollout resumed", metadata: ["route": "\(route)", "version": "\(record.rollout.plan.version)",
                                                       "state": "\(record.rollout.state)"])
             // Publishing again is harmless (retained, the poles ignore what they already run) and
@@ -90,7 +92,8 @@ public actor RolloutCoordinator {
         let id = try await storage.createRollout(RolloutRecord(rollout: rollout, createdBy: user, createdAt: now, updatedAt: now))
         try await storage.appendAudit(AuditEntry(at: now, actor: user, action: "rollout.start", subject: "route \(route) version \(version)",
                                                  detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
-        active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8), createdBy: user, createdAt: now)
+        active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8), createdBy: user, createdAt: now,
+                               updatedAt: now)
         await execute(actions.filter { if case .record = $0 { false } else { true } }, route: route)
         try await countReportedState(route: route)
         return RolloutRecord(id: id, rollout: active[route]?.rollout ?? rollout, createdBy: user, createdAt: now, updatedAt: now)
@@ -137,12 +140,14 @@ public actor RolloutCoordinator {
     // MARK: - Running the machine
 
     private func deliver(_ event: Rollout.Event, route: String) async {
-        guard var entry = active[route] else { return }
-        let before = entry.rollout
-        let actions = entry.rollout.handle(event, at: clock())
-        active[route] = entry
+        // Changed in place: a copy of the entry would copy the progress of every pole on the
+        // route at every acknowledgement.
+        guard let before = active[route]?.rollout.revision else { return }
+        let now = clock()
+        let actions = active[route]!.rollout.handle(event, at: now)
         await execute(actions, route: route)
-        guard entry.rollout != before else { return }
+        guard active[route]?.rollout.revision != before else { return }
+        active[route]?.updatedAt = now
         if actions.contains(where: { if case .record = $0 { true } else { false } }) {
             publishProgress(route: route)
         } else {
@@ -223,7 +228,11 @@ public actor RolloutCoordinator {
 
     /// The route's rollout as it stands (also when finished), or nil.
     public func current(route: String) async throws -> RolloutRecord? {
-        try await storage.latestRollout(route: route)
+        // The running (or last run) rollout is in memory and newer than its stored form, which
+        // is written at most once a second; reading it back cost a decode of every pole's progress.
+        // A finished one is read from storage: another instance may have started a newer one.
+        if let entry = active[route], !entry.rollout.state.isFinished { return entry.record }
+        return try await storage.latestRollout(route: route)
     }
 }
 

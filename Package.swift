@@ -193,3 +193,16 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: - Fuzzing (scripts/fuzz): libFuzzer entry points over the parsers and decoders that read
+// input from outside — profiles, pole.yaml, every MQTT payload. Only declared when asked for, since
+// the target has no `main` of its own (libFuzzer's is linked by `swift build --sanitize fuzzer`).
+if Context.environment["LICHTWEG_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "lichtweg-fuzz",
+        dependencies: ["LightCore", "ProfileFormat", "PoleProtocol", "PoleDaemon",
+                       .product(name: "Crypto", package: "swift-crypto")],
+        path: "Tests/Fuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

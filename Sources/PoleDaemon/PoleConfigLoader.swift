@@ -16,7 +16,7 @@ public enum PoleConfigLoader {
             }
             root = node
         } catch let error as YamlError {
-            return .failure(ProfileDiagnostics([ProfileLoader.syntaxDiagnostic(error, file: file)]))
+            return .failure(ProfileDiagnostics([ProfileLoader.syntaxDiagnostic(error, file: file, text: text)]))
         } catch {
             return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "\(error)")]))
         }

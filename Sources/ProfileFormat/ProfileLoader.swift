@@ -18,7 +18,7 @@ public enum ProfileLoader {
             }
             root = node
         } catch let error as YamlError {
-            return .failure(ProfileDiagnostics([syntaxDiagnostic(error, file: file)]))
+            return .failure(ProfileDiagnostics([syntaxDiagnostic(error, file: file, text: text)]))
         } catch {
             return .failure(ProfileDiagnostics([
                 ProfileDiagnostic(file: file, line: 1, path: "", message: "cannot read the document: \(error)"),
@@ -111,7 +111,31 @@ public enum ProfileLoader {
         return nil
     }
 
-    package static func syntaxDiagnostic(_ error: YamlError, file: String) -> ProfileDiagnostic {
+    /// The diagnostic for a YAML error in `text`. libyaml places an error at the end of the input
+    /// on the line after the last one when the text does not end with a line break (found by
+    /// fuzzing): the line named is then the last line, which is where the problem is.
+    package static func syntaxDiagnostic(_ error: YamlError, file: String, text: String) -> ProfileDiagnostic {
+        var diagnostic = syntaxDiagnostic(error, file: file)
+        if let line = diagnostic.line { diagnostic.line = min(line, lineCount(text)) }
+        return diagnostic
+    }
+
+    /// Lines as YAML counts them: CR LF, CR, LF, NEL, LS and PS each end one.
+    package static func lineCount(_ text: String) -> Int {
+        var lines = 1
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\r", "\u{85}", "\u{2028}", "\u{2029}": lines += 1
+            case "\n": if !previousCR { lines += 1 }
+            default: break
+            }
+            previousCR = scalar == "\r"
+        }
+        return lines
+    }
+
+    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> ProfileDiagnostic {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):

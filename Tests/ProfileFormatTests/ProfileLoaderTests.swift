@@ -458,6 +458,16 @@ struct DocumentLevelTests {
         #expect(d.description.hasPrefix("\(Sample.file):\(d.line!): (document): YAML syntax error"))
     }
 
+    @Test("an error at the end of a text without a final line break names the last line (found by fuzzing)",
+          arguments: ["\n", "\r\n", "\r"])
+    func errorAtEnd(_ lineBreak: String) throws {
+        let text = ["format: lichtweg-profile/1", "safety:", "  failsafeLevel: 100", "  sensorFault"].joined(separator: lineBreak)
+        let d = try #require(try diagnostics(text).first)
+        #expect(d.message.hasPrefix("YAML syntax error"), "\(d)")
+        #expect(d.line == 4, "\(d)")
+        #expect(ProfileLoader.lineCount(text) == 4)
+    }
+
     @Test("empty document", arguments: ["", "\n\n", "# nothing here yet\n"])
     func empty(_ text: String) throws {
         let found = try diagnostics(text)

@@ -120,14 +120,19 @@ public final class MQTTLink: @unchecked Sendable {
     }
 
     /// Publishes a message. Throws if the link is down for QoS 0, or libmosquitto refuses it.
+    /// A QoS 1 message while the link is down is kept by libmosquitto and sent after the
+    /// reconnect (the session is persistent), so that is not an error.
     public func publish(_ message: MQTTMessage) throws {
         if message.qos > 0 { shared.withLock { $0.unacknowledged += 1 } }
         do {
-            try message.payload.withUnsafeBytes {
-                try check("mosquitto_publish(\(message.topic))",
-                          mosquitto_publish_v5(handle, nil, message.topic, Int32($0.count), $0.baseAddress,
-                                               message.qos, message.retain, nil))
+            let rc = message.payload.withUnsafeBytes {
+                mosquitto_publish_v5(handle, nil, message.topic, Int32($0.count), $0.baseAddress, message.qos, message.retain, nil)
             }
+            if message.qos > 0 && rc == MOSQ_ERR_NO_CONN.rawValue {
+                logger.debug("mqtt publish queued until the broker is back", metadata: ["topic": "\(message.topic)"])
+                return
+            }
+            try check("mosquitto_publish(\(message.topic))", rc)
         } catch {
             if message.qos > 0 { shared.withLock { $0.unacknowledged -= 1 } }
             throw error

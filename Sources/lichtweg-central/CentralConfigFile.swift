@@ -17,6 +17,7 @@ import Yams
 /// clientID: lichtweg-central-1
 /// webRoot: /usr/share/lichtweg/web
 /// trafficDir: /usr/share/lichtweg/traffic
+/// sharedSubscriptions: false    # true: instances split telemetry and faults (see docs/central.md)
 /// ```
 struct CentralConfigFile: Decodable {
     var db: String?
@@ -30,9 +31,10 @@ struct CentralConfigFile: Decodable {
     var clientID: String?
     var webRoot: String?
     var trafficDir: String?
+    var sharedSubscriptions: Bool?
 
     static let keys: Set<String> = ["db", "listen", "broker", "brokerCA", "brokerCert", "brokerKey", "brokerCredentials",
-                                    "signingKey", "clientID", "webRoot", "trafficDir"]
+                                    "signingKey", "clientID", "webRoot", "trafficDir", "sharedSubscriptions"]
 
     /// Reads and checks the file; every problem names the file and the key.
     static func load(_ path: String) throws -> CentralConfigFile {

@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     var webRoot: String?
     @Option(name: .customLong("traffic-dir"), help: "the simulator's traffic models for previews (default: Profiles/traffic if there)")
     var trafficDirectory: String?
+    @Flag(name: .customLong("shared-subscriptions"),
+          help: "split telemetry and faults between instances ($share); see docs/central.md for what a broker restart then loses")
+    var sharedSubscriptions = false
 
     func run() async throws {
         do {
@@ -128,7 +131,8 @@ struct Serve: AsyncParsableCommand {
         let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events, logger: logger)
         let metrics = CentralMetrics()
         let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events,
-                                  metrics: metrics, logger: logger)
+                                  metrics: metrics, sharedSubscriptions: sharedSubscriptions || file?.sharedSubscriptions == true,
+                                  logger: logger)
         try await rollouts.resume()
         var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)
         settings.webRoot = webRoot ?? file?.webRoot ?? CentralSettings.bundledWebRoot

@@ -13,7 +13,7 @@ import Synchronization
 /// a malformed message is counted, logged and dropped.
 public final class CentralLink: Service, Sendable {
     /// Group name of the shared subscriptions: instances of the control plane split telemetry and
-    /// faults between them.
+    /// faults between them (only with `sharedSubscriptions`).
     public static let shareGroup = "lichtweg-central"
 
     public let link: MQTTLink
@@ -30,6 +30,8 @@ public final class CentralLink: Service, Sendable {
     /// the database each time cost more than storing the report. Kept by `update`, which is the
     /// only writer of pole snapshots and sees every state message (they are not shared).
     private let poleRoutes = Mutex<[String: String]>([:])
+    /// Telemetry and faults on shared subscriptions (instances split them) instead of plain ones.
+    public let sharedSubscriptions: Bool
 
     public struct Counters: Sendable, Hashable {
         public var received = 0
@@ -40,7 +42,8 @@ public final class CentralLink: Service, Sendable {
 
     public init(link: MQTTLink, storage: any CentralStorage, rollouts: RolloutCoordinator,
                 clock: @escaping @Sendable () -> Instant, events: RouteEvents? = nil, metrics: CentralMetrics? = nil,
-                logger: Logger) {
+                sharedSubscriptions: Bool = false, logger: Logger) {
+        self.sharedSubscriptions = sharedSubscriptions
         self.metrics = metrics
         self.link = link
         self.events = events
@@ -51,14 +54,22 @@ public final class CentralLink: Service, Sendable {
         self.ingest = TelemetryIngest(storage: storage, metrics: metrics, logger: logger)
     }
 
-    /// The subscriptions: retained state for every instance, the rest shared.
-    static var subscriptions: [String] {
+    /// The subscriptions: retained state and acknowledgements for every instance; telemetry and
+    /// faults plain too, unless `shared`.
+    ///
+    /// Plain is the default because it loses nothing when the broker restarts: mosquitto 2.0 keeps
+    /// a persistent session's plain subscriptions across a restart but not its shared ones, so
+    /// until the control plane has subscribed again every report and fault was acknowledged to
+    /// the poles and dropped (found by the fault-injection suite). With several instances, plain
+    /// means each stores every report once more, which the storage ignores (a report is keyed by
+    /// pole and start; one open alarm per pole, code and sensor).
+    static func subscriptions(shared: Bool) -> [String] {
         let pole = "\(Topics.root)/pole/+"
         // Retained messages are not delivered to shared subscriptions (MQTT 5, 4.8.2): online and
-        // state are subscribed plainly; so are acknowledgements, which the instance running the
-        // rollout must see.
-        return ["\(pole)/online", "\(pole)/state", "\(pole)/profile-ack",
-                "$share/\(shareGroup)/\(pole)/telemetry", "$share/\(shareGroup)/\(pole)/fault"]
+        // state are always plain; so are acknowledgements, which the instance running the rollout
+        // must see.
+        let split = shared ? "$share/\(shareGroup)/" : ""
+        return ["\(pole)/online", "\(pole)/state", "\(pole)/profile-ack", "\(split)\(pole)/telemetry", "\(split)\(pole)/fault"]
     }
 
     public func run() async throws {
@@ -67,7 +78,7 @@ public final class CentralLink: Service, Sendable {
             for await event in self.link.events {
                 switch event {
                 case .connected:
-                    for topic in Self.subscriptions { self.link.subscribe(topic, qos: 1) }
+                    for topic in Self.subscriptions(shared: self.sharedSubscriptions) { self.link.subscribe(topic, qos: 1) }
                     self.logger.info("broker connected")
                 case let .disconnected(reason):
                     self.logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])

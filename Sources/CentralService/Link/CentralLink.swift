@@ -36,6 +36,8 @@ public final class CentralLink: Service, Sendable {
     public struct Counters: Sendable, Hashable {
         public var received = 0
         public var malformed = 0
+        /// Telemetry reports that decoded (handed to the ingest, duplicates included).
+        public var telemetry = 0
     }
 
     public var counts: Counters { counters.withLock { $0 } }
@@ -151,6 +153,7 @@ public final class CentralLink: Service, Sendable {
                     }
                 }
                 guard let route = try await route(of: pole) else { return }
+                counters.withLock { $0.telemetry += 1 }
                 ingest.add(TelemetryReport(pole: pole, route: route, from: p.from.instant, to: p.to.instant,
                                            energyWh: p.intervalEnergyWh, detections: p.detections,
                                            litSeconds: p.litSeconds, levelPercentSeconds: p.levelPercentSeconds))

@@ -69,9 +69,13 @@ public struct PoleStateMachine: Sendable {
     private var localHoldUntil = Instant.distantPast
     private var armedTimer: Instant?
     private var travel = TravelEstimator()
-    /// The route's poles in order: chainage, id, and the sender a notice with that id resolves
-    /// to. One table, so that a notice's delivery touches one place in it.
-    private var route: [RoutePole] = []
+    /// This pole's chainage, and the route's poles: the profile's own array, which every machine
+    /// with the same profile shares (one copy in the cache for a whole simulated route).
+    private var myChainage = 0.0
+    private var routePoles: [Pole] = []
+    /// Whether the route's pole ids are unique (as validated profiles have them): then the sender
+    /// of a notice is the position its id has on the route.
+    private var routeIDsUnique = false
 
     public private(set) var state: State = .failsafe(.noProfile)
     /// The output the lamp follows.
@@ -119,15 +123,6 @@ public struct PoleStateMachine: Sendable {
     /// For each sensor of this pole in profile order, its track (`handlePresenceEdge(sensorAt:…)`).
     private var trackOfSensorPosition: [Int?] = []
     private var profileLuminaire: Luminaire?
-
-    private struct RoutePole: Sendable {
-        var chainage: Double
-        var id: String
-        /// The route index a notice from this pole resolves to; -1: this pole itself (or not on
-        /// the route); `unresolved` until first needed.
-        var sender: Int
-        static let unresolved = Int.min
-    }
 
     private struct ScheduleSpan: Sendable {
         var from = Instant.distantFuture
@@ -241,14 +236,10 @@ public struct PoleStateMachine: Sendable {
     public mutating func handleNeighbourDetection(_ notice: DetectionNotice, fromPoleAt senderPosition: Int,
                                                   at now: Instant, into actions: inout [PoleAction]) {
         let from: Int?
-        if senderPosition >= 0 && senderPosition < route.count && route[senderPosition].id == notice.pole {
-            var sender = route[senderPosition].sender
-            if sender == RoutePole.unresolved {
-                // Resolved as the id would be, once (for a route with unique ids: the position).
-                sender = self.sender(ofNotice: notice) ?? -1
-                route[senderPosition].sender = sender
-            }
-            from = sender < 0 ? nil : sender
+        if routeIDsUnique && senderPosition >= 0 && senderPosition < routePoles.count
+            && routePoles[senderPosition].id == notice.pole {
+            // The id is the sender's alone: what the lookup by id finds (this pole: nobody).
+            from = senderPosition == poleIndex ? nil : senderPosition
         } else {
             from = sender(ofNotice: notice)
         }
@@ -327,9 +318,9 @@ public struct PoleStateMachine: Sendable {
         if let newProfile, let index = poleIndex {
             nearPoles = newProfile.noticeNeighbours(ofPoleAt: index).map { (newProfile.route.poles[$0].id, $0) }
         }
-        route = (newProfile?.route.poles ?? []).map {
-            RoutePole(chainage: $0.chainage, id: $0.id, sender: RoutePole.unresolved)
-        }
+        routePoles = newProfile?.route.poles ?? []
+        routeIDsUnique = poleIndexByID.count == routePoles.count
+        myChainage = poleIndex.map { routePoles[$0].chainage } ?? 0
         safety = newProfile?.safety
         profileLuminaire = nil
         guard let newProfile, let index = poleIndex else {
@@ -364,10 +355,15 @@ public struct PoleStateMachine: Sendable {
 
     /// Makes `night` (and the copies of its presence settings) the plan of the night containing
     /// `now`; false without a profile.
-    private mutating func refreshPlan(at now: Instant) -> Bool {
+    @inline(__always) private mutating func refreshPlan(at now: Instant) -> Bool {
         // A plain flag: even testing the optional profile for nil copied it on every event.
         guard hasProfile else { return false }
         if planWindow.start <= now && now < planWindow.end { return true }
+        loadPlan(containing: now)
+        return true
+    }
+
+    @inline(never) private mutating func loadPlan(containing now: Instant) {
         let plan = NightPlan.make(for: profile!, containing: now)
         night = Night(plan)
         planWindow = (plan.windowStart, plan.windowEnd)
@@ -380,7 +376,6 @@ public struct PoleStateMachine: Sendable {
         } else {
             presenceWindow = (.distantFuture, .distantPast)
         }
-        return true
     }
 
     private mutating func forgetPlan() {
@@ -394,14 +389,18 @@ public struct PoleStateMachine: Sendable {
 
     /// Tonight's scheduled segment at `now` (nil by day) and the plan's next change after `now`.
     /// Call only after `refreshPlan(at: now)` returned true.
+    @inline(__always)
     private mutating func scheduled(at now: Instant) -> (segment: NightPlan.Segment?, nextChange: Instant) {
-        if !(schedule.from <= now && now < schedule.until), let plan = night?.plan {
-            // Both change only at the instants `nextChange(after:)` considers, so they hold from
-            // `now` until the next of them.
-            let next = plan.nextChange(after: now)
-            schedule = ScheduleSpan(from: now, until: next, segment: plan.segment(at: now), nextChange: next)
-        }
+        if !(schedule.from <= now && now < schedule.until) { loadSchedule(at: now) }
         return (schedule.segment, schedule.nextChange)
+    }
+
+    @inline(never) private mutating func loadSchedule(at now: Instant) {
+        guard let plan = night?.plan else { return }
+        // Both change only at the instants `nextChange(after:)` considers, so they hold from
+        // `now` until the next of them.
+        let next = plan.nextChange(after: now)
+        schedule = ScheduleSpan(from: now, until: next, segment: plan.segment(at: now), nextChange: next)
     }
 
     // MARK: - Presence
@@ -428,7 +427,7 @@ public struct PoleStateMachine: Sendable {
         // edge both restart it.
         localHoldUntil = max(localHoldUntil, now + presence.holdSeconds(forSpeed: lastLocalSpeed))
         if active, let index = poleIndex {
-            let chainage = route[index].chainage
+            let chainage = routePoles[index].chainage
             var estimate = travel.localDetection(facing: track.config.facing, range: track.config.range,
                                                  poleChainage: chainage, at: now)
             if estimate == nil, let inward = inwardDirection(ofSensorFacing: track.config.facing) {
@@ -460,8 +459,8 @@ public struct PoleStateMachine: Sendable {
         // Use the detection's own time when it is plausible, so network latency does not shorten
         // the hold; a notice from the future (clock skew) counts from now.
         let seen = min(notice.at, now)
-        let myChainage = route[me].chainage
-        let theirChainage = route[them].chainage
+        let myChainage = self.myChainage
+        let theirChainage = routePoles[them].chainage
         travel.noteNeighbour(chainage: theirChainage, at: seen)
         guard now - seen <= presence.holdSeconds else { return }  // stale: the user has long passed
 
@@ -487,8 +486,8 @@ public struct PoleStateMachine: Sendable {
                 let step = notice.direction == .increasing ? 1 : -1
                 var count = 0
                 var i = them + step
-                while count + 1 < aheadOffset && i >= 0 && i < route.count
-                    && abs(route[i].chainage - theirChainage) <= metres {
+                while count + 1 < aheadOffset && i >= 0 && i < routePoles.count
+                    && abs(routePoles[i].chainage - theirChainage) <= metres {
                     count += 1
                     i += step
                 }
@@ -526,7 +525,7 @@ public struct PoleStateMachine: Sendable {
                 if sensors.entry == nil {
                     // (A static function: calling a method of `self` here made a copy of the machine.)
                     sensors.entry = Self.inwardDirection(ofSensorFacing: tracks[i].config.facing, poleIndex: poleIndex,
-                                                         poleCount: route.count)
+                                                         poleCount: routePoles.count)
                 }
             }
             if stuck || (!hardwareFailures.isEmpty && hardwareFailures[tracks[i].config.id] != nil) {
@@ -657,7 +656,7 @@ public struct PoleStateMachine: Sendable {
     /// an end of the route and the sensor looks out of it (it sees road users before they reach
     /// the route), else nil.
     private func inwardDirection(ofSensorFacing facing: TravelDirection) -> TravelDirection? {
-        Self.inwardDirection(ofSensorFacing: facing, poleIndex: poleIndex, poleCount: route.count)
+        Self.inwardDirection(ofSensorFacing: facing, poleIndex: poleIndex, poleCount: routePoles.count)
     }
 
     private static func inwardDirection(ofSensorFacing facing: TravelDirection, poleIndex: Int?,

@@ -24,16 +24,46 @@ public struct TravelEstimator: Hashable, Sendable {
         var at: Instant
     }
 
-    /// Recent neighbour notices, at most `maxNotices`: a ring of `maxNotices` places (empty until
-    /// the first notice), the oldest at `noticeHead`. A ring and a lower bound of their times,
-    /// because this runs for every notice a pole receives (a simulation delivers hundreds of
-    /// millions), and most of the time nothing expires and only the oldest makes room.
-    private var noticeRing: [Notice] = []
+    /// Recent neighbour notices, at most `maxNotices`: a ring of `maxNotices` places, the oldest
+    /// at `noticeHead`. A ring and a lower bound of their times, because this runs for every
+    /// notice a pole receives (a simulation delivers hundreds of millions), and most of the time
+    /// nothing expires and only the oldest makes room; stored in place (a tuple), not in an array
+    /// of its own, so that a delivery does not reach for memory elsewhere.
+    private var noticeRing = NoticeRing()
     private var noticeHead = 0
     private var noticeCount = 0
     /// At most the earliest `at` of the notices kept (+∞ without any).
     private var noticeTimeBound = Instant.distantFuture
-    private static let maxNotices = 16  // a power of two
+    private static let maxNotices = 16  // a power of two, the places of `NoticeRing`
+
+    private struct NoticeRing {
+        static let empty = Notice(chainage: 0, at: .distantPast)
+        var places: (Notice, Notice, Notice, Notice, Notice, Notice, Notice, Notice,
+                     Notice, Notice, Notice, Notice, Notice, Notice, Notice, Notice)
+            = (empty, empty, empty, empty, empty, empty, empty, empty,
+               empty, empty, empty, empty, empty, empty, empty, empty)
+
+        /// (Reads in place on the hot paths: `load(_:)`; this getter may copy the places.)
+        subscript(i: Int) -> Notice {
+            get {
+                precondition(i >= 0 && i < TravelEstimator.maxNotices)
+                return withUnsafeBytes(of: places) { $0.load(fromByteOffset: i * MemoryLayout<Notice>.stride, as: Notice.self) }
+            }
+            set {
+                precondition(i >= 0 && i < TravelEstimator.maxNotices)
+                withUnsafeMutableBytes(of: &places) {
+                    $0.storeBytes(of: newValue, toByteOffset: i * MemoryLayout<Notice>.stride, as: Notice.self)
+                }
+            }
+        }
+
+        mutating func load(_ i: Int) -> Notice {
+            precondition(i >= 0 && i < TravelEstimator.maxNotices)
+            return withUnsafeMutableBytes(of: &places) {
+                $0.load(fromByteOffset: i * MemoryLayout<Notice>.stride, as: Notice.self)
+            }
+        }
+    }
     /// Neighbour notices older than this are not paired with a local detection.
     public var pairingWindow: Double = 180
 
@@ -57,42 +87,34 @@ public struct TravelEstimator: Hashable, Sendable {
     /// Remembers a neighbour's detection at `chainage`.
     public mutating func noteNeighbour(chainage: Double, at time: Instant) {
         let mask = Self.maxNotices - 1
-        if noticeRing.isEmpty {
-            noticeRing = Array(repeating: Notice(chainage: 0, at: .distantPast), count: Self.maxNotices)
-        }
         let window = pairingWindow
-        let (head, bound) = (noticeHead, noticeTimeBound)
+        let head = noticeHead
         var count = noticeCount
-        var newHead = head
-        var newBound = bound
-        noticeRing.withUnsafeMutableBufferPointer { ring in
-            // Notices older than the pairing window are dropped; none is unless the bound says so.
-            if count > 0 && time - bound > window {
-                var kept = 0
-                var earliest = Instant.distantFuture
-                for k in 0 ..< count {
-                    let n = ring[(head + k) & mask]
-                    guard !(time - n.at > window) else { continue }
-                    ring[(head + kept) & mask] = n
-                    kept += 1
-                    earliest = min(earliest, n.at)
-                }
-                count = kept
-                newBound = earliest
+        // Notices older than the pairing window are dropped; none is unless the bound says so.
+        if count > 0 && time - noticeTimeBound > window {
+            var kept = 0
+            var earliest = Instant.distantFuture
+            for k in 0 ..< count {
+                let n = noticeRing.load((head + k) & mask)
+                guard !(time - n.at > window) else { continue }
+                noticeRing[(head + kept) & mask] = n
+                kept += 1
+                earliest = min(earliest, n.at)
             }
-            // The new notice is the newest; when all places are taken, it replaces the oldest.
-            let notice = Notice(chainage: chainage, at: time)
-            if count == Self.maxNotices {
-                ring[head] = notice
-                newHead = (head + 1) & mask
-            } else {
-                ring[(head + count) & mask] = notice
-                count += 1
-            }
+            count = kept
+            noticeTimeBound = earliest
         }
-        noticeHead = newHead
+        // The new notice is the newest; when all places are taken, it replaces the oldest.
+        let notice = Notice(chainage: chainage, at: time)
+        if count == Self.maxNotices {
+            noticeRing[head] = notice
+            noticeHead = (head + 1) & mask
+        } else {
+            noticeRing[(head + count) & mask] = notice
+            count += 1
+        }
         noticeCount = count
-        noticeTimeBound = min(newBound, time)
+        noticeTimeBound = min(noticeTimeBound, time)
     }
 
     /// A local sensor facing `facing` (range `range` m) detected someone at `now`, on the pole at
@@ -112,7 +134,7 @@ public struct TravelEstimator: Hashable, Sendable {
         //    (The latest plausible notice; of equally late ones the first.)
         var paired: Notice?
         for k in 0 ..< noticeCount {
-            let n = notice(k)
+            let n = noticeRing.load((noticeHead + k) & (Self.maxNotices - 1))
             let dt = now - n.at
             let dx = abs(chainage - n.chainage)
             guard dt > 0.2 && dt <= pairingWindow && dx > 0 && Self.speedRange.contains(dx / dt) else { continue }

@@ -307,8 +307,8 @@ public struct RouteSimulator {
 
     /// Carries out a pole's actions and empties the buffer.
     private mutating func apply(_ actions: inout [PoleAction], pole index: Int) {
-        for action in actions {
-            switch action {
+        for i in actions.indices {
+            switch actions[i] {
             case let .setLevel(level, _):
                 let previous = poles[index].timeline.last?.to ?? .off
                 if level > previous && level > .off { poles[index].switchCycles += 1 }

@@ -20,9 +20,20 @@ public struct NightRecord: Sendable {
     /// Times each lamp was raised.
     public var switchCycles: [Int]
     public var events: Int
+    /// The light-ahead analysis, if the simulator made it already (`RouteSimulator.run` does, on
+    /// its second thread), with the profile and model it was made for.
+    var madeAnalysis: (analysis: LightAheadAnalysis, profile: Profile, model: SimulationModel)?
 
     /// The light-ahead analysis of this night.
     public func lightAhead(profile: Profile, model: SimulationModel) -> LightAheadAnalysis {
-        LightAheadAnalysis(record: self, profile: profile, model: model)
+        if let made = madeAnalysis, made.profile == profile, made.model == model { return made.analysis }
+        return LightAheadAnalysis(record: self, profile: profile, model: model)
+    }
+
+    /// This record with its light-ahead analysis for `profile` and `model`.
+    func with(_ analysis: LightAheadAnalysis, profile: Profile, model: SimulationModel) -> NightRecord {
+        var record = self
+        record.madeAnalysis = (analysis, profile, model)
+        return record
     }
 }

@@ -15,7 +15,7 @@ Usage: bench_central.py BIN_DIR [--quick]   (BIN_DIR with lichtweg and lichtweg-
 import json, os, re, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testbed import free_port, night_longitude, start_mosquitto, wait_port  # noqa: E402
+from testbed import free_port, night_longitude, pole_entry, road_profile, start_mosquitto, wait_port  # noqa: E402
 
 try:
     import paho.mqtt.client as mqtt
@@ -66,30 +66,10 @@ try:
     # The route, stored through the API.
     lon = night_longitude()
     poles = [f"P{i:04d}" for i in range(POLES)]
-    lines = "\n".join(f"    - {{id: {p}, chainage: {i * 30}, lat: {i * 0.0003:.4f}, lon: {lon}, luminaire: led, "
-                      f"sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}" for i, p in enumerate(poles))
-    document = f"""format: lichtweg-profile/1
-version: 1
-route:
-  id: bench-road
-  name: Benchmark road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led: {{power: 30, standby: 0.5}}
-  poles:
-{lines}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    steps:
-      - {{at: switchOn, level: 20}}
-    presence: {{level: 80, holdSeconds: 30}}
-"""
+    document = road_profile("bench-road", [pole_entry(p, i * 30, lon, lat=i * 0.0003, luminaire="led")
+                                           for i, p in enumerate(poles)],
+                            lon, name="Benchmark road", luminaire=("led", 30, 0.5), base=20,
+                            presence={"level": 80, "holdSeconds": 30})
     request = urllib.request.Request(f"http://127.0.0.1:{hport}/api/routes/bench-road/profiles", method="POST",
                                      data=json.dumps({"document": document}).encode(),
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})

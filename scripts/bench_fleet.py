@@ -51,7 +51,7 @@ import argparse, base64, http.client, json, os, queue, re, shutil, signal, subpr
 import urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testbed import free_port, night_longitude, start_mosquitto_tuned, wait_port  # noqa: E402
+from testbed import free_port, night_longitude, pole_entry, road_profile, start_mosquitto_tuned, wait_port  # noqa: E402
 
 try:
     import paho.mqtt.client as mqtt
@@ -112,31 +112,10 @@ def pole_id(i):
 
 def document(n, version, lon, level=20, compact=None):
     compact = args.compact if compact is None else compact
-    sensors = "" if compact else ", sensors: [{id: a, kind: pir, facing: increasing, range: 20}]"
-    lines = "\n".join(f"    - {{id: {pole_id(i)}, chainage: {i * 30}, lat: {i * 0.0003:.4f}, lon: {lon}, luminaire: led{sensors}}}"
-                      for i in range(n))
-    return f"""format: lichtweg-profile/1
-version: {version}
-route:
-  id: {ROUTE}
-  name: Fleet benchmark road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led: {{power: 30, standby: 0.5}}
-  poles:
-{lines}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    steps:
-      - {{at: switchOn, level: {level}}}
-    presence: {{level: 80, holdSeconds: 30}}
-"""
+    sensors = None if compact else [("a", "pir", "increasing", 20)]
+    poles = [pole_entry(pole_id(i), i * 30, lon, lat=i * 0.0003, luminaire="led", sensors=sensors) for i in range(n)]
+    return road_profile(ROUTE, poles, lon, version=version, name="Fleet benchmark road", luminaire=("led", 30, 0.5),
+                        base=level, presence={"level": 80, "holdSeconds": 30})
 
 
 def body_size(n, lon, compact=None):

@@ -15,7 +15,7 @@ Usage: bench_pole.py BIN_DIR [--quick]
 import json, os, re, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testbed import night_longitude, start_mosquitto  # noqa: E402
+from testbed import night_longitude, pole_entry, road_profile, start_mosquitto  # noqa: E402
 
 BIN = sys.argv[1]
 QUICK = "--quick" in sys.argv
@@ -69,32 +69,11 @@ try:
     subprocess.run([f"{BIN}/lichtweg", "key", "generate", "--private", f"{work}/k.key", "--public", f"{work}/k.pub"],
                    check=True, stdout=subprocess.DEVNULL)
     lon = night_longitude()
-    poles = "\n".join(
-        f"    - {{id: {p}, chainage: {i * 35}, lat: {i * 0.0003:.4f}, lon: {lon}, luminaire: led40, "
-        f"sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}" for i, p in enumerate(POLES))
-    open(f"{work}/profile.yaml", "w").write(f"""format: lichtweg-profile/1
-version: 1
-route:
-  id: bench-road
-  name: Benchmark road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led40: {{power: 40, standby: 0.5}}
-  poles:
-{poles}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    stepRampSeconds: 0
-    steps:
-      - {{at: switchOn, level: 10}}
-    presence: {{level: 100, holdSeconds: 5, rampUpSeconds: 0, rampDownSeconds: 0, polesAhead: 1, polesBehind: 1, maxPolesAhead: 1}}
-""")
+    poles = [pole_entry(p, i * 35, lon, lat=i * 0.0003) for i, p in enumerate(POLES)]
+    open(f"{work}/profile.yaml", "w").write(road_profile(
+        "bench-road", poles, lon, name="Benchmark road", base=10, step_ramp=0,
+        presence={"level": 100, "holdSeconds": 5, "rampUpSeconds": 0, "rampDownSeconds": 0,
+                  "polesAhead": 1, "polesBehind": 1, "maxPolesAhead": 1}))
     subprocess.run([f"{BIN}/lichtweg", "profile", "sign", f"{work}/profile.yaml", "--key", f"{work}/k.key",
                     "-o", f"{work}/signed.json"], check=True, stderr=subprocess.DEVNULL)
 

@@ -2,7 +2,9 @@
 server, a local mosquitto, and a longitude where it is night now (the poles run on the real clock,
 so the tools move the road instead of the time).
 
-Used by scripts/bench_pole.py, scripts/demo_route.py, scripts/hil.d/guest.py and Tests/ui.
+Also the profile of a test road (road_profile, pole_entry), so that each tool does not write its own.
+
+Used by scripts/bench_*.py, scripts/demo_route.py, scripts/hil.d/guest.py, Tests/ui and Tests/reliability.
 """
 import os, socket, subprocess, time
 
@@ -79,3 +81,58 @@ def start_mosquitto_tuned(directory, extra=(), port=None, log=None, nofile=None)
         process.kill()
         raise RuntimeError(f"mosquitto did not start on port {port}")
     return process, port
+
+
+def flow(mapping: dict) -> str:
+    """A YAML flow mapping, `{a: 1, b: x}`, of simple values in the given order."""
+    return "{" + ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in mapping.items()) + "}"
+
+
+def pole_entry(pole: str, chainage: float, lon: float, *, lat: float | None = None, luminaire: str = "led40",
+               sensors: list[tuple[str, str, str, float]] | None = (("a", "pir", "increasing", 20),)) -> str:
+    """One pole of a test road as a flow mapping: sensors as (id, kind, facing, range) tuples,
+    none at all when `sensors` is None; on the equator, `lat` from the chainage unless given."""
+    lat = chainage / 111_320 if lat is None else lat
+    text = f"{{id: {pole}, chainage: {chainage:g}, lat: {lat:.6f}, lon: {lon}, luminaire: {luminaire}"
+    if sensors is not None:
+        text += ", sensors: [" + ", ".join(
+            flow({"id": s, "kind": k, "facing": f, "range": f"{r:g}"}) for s, k, f, r in sensors) + "]"
+    return text + "}"
+
+
+def road_profile(route: str, poles: list[str], lon: float, *, version: int = 1, name: str | None = None,
+                 comment: str | None = None, luminaire: tuple[str, float, float] = ("led40", 40, 0.5),
+                 lighting_class: tuple[str, int] = ("P4", 10), base: float = 20, step_ramp: float | None = None,
+                 presence: dict | None = None, safety: dict | None = None) -> str:
+    """A profile document of a test road on the equator at longitude `lon` (night_longitude()
+    makes it night now): one program from sunset to sunrise at `base` percent with presence
+    control. `poles` are pole_entry() strings. What the tools, benchmarks and tests that run real
+    poles share, instead of each writing its own."""
+    presence = presence or {"level": 100, "holdSeconds": 5}
+    lines = [
+        "format: lichtweg-profile/1",
+        f"version: {version}",
+        *([f"comment: {comment}"] if comment else []),
+        "route:",
+        f"  id: {route}",
+        f"  name: {name or route}",
+        "  timezone: UTC",
+        f"  location: {{lat: 0.0, lon: {lon}}}",
+        "  luminaires:",
+        f"    {luminaire[0]}: {{power: {luminaire[1]:g}, standby: {luminaire[2]:g}}}",
+        "  poles:",
+        *[f"    - {p}" for p in poles],
+        f"lightingClasses: {{{lighting_class[0]}: {lighting_class[1]}}}",
+        *([f"safety: {flow(safety)}"] if safety else []),
+        "calendar: {default: night}",
+        "programs:",
+        "  night:",
+        "    switchOn: {event: sunset}",
+        "    switchOff: {event: sunrise}",
+        f"    class: {lighting_class[0]}",
+        *([f"    stepRampSeconds: {step_ramp:g}"] if step_ramp is not None else []),
+        "    steps:",
+        f"      - {{at: switchOn, level: {base:g}}}",
+        f"    presence: {flow(presence)}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -42,7 +42,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from stack import ENGINEER, Api  # Tests/ui/stack.py (conftest puts it on sys.path)
-from testbed import free_port, night_longitude, wait_port
+from testbed import free_port, night_longitude, pole_entry, road_profile, wait_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
@@ -61,36 +61,10 @@ def parse_iso(s: str) -> float:
 def route_profile(route: str, poles: list[str], version: int, base: int, lon: float, hold: float = 5) -> str:
     """A valid profile for a straight road of `poles`, 35 m apart, each with one PIR facing up
     the road: base level `base` all night, presence 100 % on the pole and one pole ahead."""
-    rows = []
-    for i, p in enumerate(poles):
-        chainage = 35 * i
-        rows.append(f"    - {{id: {p}, chainage: {chainage}, lat: {chainage / 111_320:.6f}, lon: {lon}, luminaire: led40, "
-                    f"sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}")
-    pole_lines = "\n".join(rows)
-    return f"""format: lichtweg-profile/1
-version: {version}
-comment: reliability test road
-route:
-  id: {route}
-  name: Reliability test road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led40: {{power: 40, standby: 0.5}}
-  poles:
-{pole_lines}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    stepRampSeconds: 0.5
-    steps:
-      - {{at: switchOn, level: {base}}}
-    presence: {{level: 100, holdSeconds: {hold}, rampUpSeconds: 0.2, rampDownSeconds: 1, polesAhead: 1, polesBehind: 0, maxPolesAhead: 1}}
-"""
+    return road_profile(route, [pole_entry(p, 35 * i, lon) for i, p in enumerate(poles)], lon, version=version,
+                        name="Reliability test road", comment="reliability test road", base=base, step_ramp=0.5,
+                        presence={"level": 100, "holdSeconds": hold, "rampUpSeconds": 0.2, "rampDownSeconds": 1,
+                                  "polesAhead": 1, "polesBehind": 0, "maxPolesAhead": 1})
 
 
 def wait_for(what: str, done, seconds: float, interval: float = 0.1):

@@ -100,10 +100,7 @@ def free_subnets(count: int) -> list[int]:
 
 def route_profile(version: int, lon: float) -> str:
     """stack.py's test road with a notice reach of two poles ahead (U1's presence lights U2 and U3)."""
-    text = profile(version, base_level=BASE, hold_seconds=HOLD, lon=lon)
-    old = "polesAhead: 1, polesBehind: 0, maxPolesAhead: 1"
-    assert old in text, "stack.profile() changed: adapt route_profile()"
-    return text.replace(old, "polesAhead: 2, polesBehind: 0, maxPolesAhead: 2")
+    return profile(version, base_level=BASE, hold_seconds=HOLD, lon=lon, poles_ahead=2)
 
 
 class NetnsRig:

@@ -46,7 +46,7 @@ import paho.mqtt.client as mqtt
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from testbed import free_port, night_longitude, wait_port
+from testbed import free_port, night_longitude, pole_entry, road_profile, wait_port
 
 BIN = Path(os.environ["LICHTWEG_BIN_DIR"])
 KILLS = int(os.environ.get("LICHTWEG_POWER_LOSS_KILLS", "25"))
@@ -78,32 +78,12 @@ def start_level(version: int | None) -> int:
 
 def document(version: int, lon: float) -> str:
     base, presence, on_start = levels(version)
-    return f"""format: lichtweg-profile/1
-version: {version}
-comment: power-loss test, version {version}
-route:
-  id: {ROUTE}
-  name: Power-loss test road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led40: {{power: 40, standby: 0.5}}
-  poles:
-    - {{id: {POLE}, chainage: 0, lat: 0.0, lon: {lon}, luminaire: led40, sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}
-    - {{id: PL2, chainage: 40, lat: 0.00036, lon: {lon}, luminaire: led40, sensors: [{{id: a, kind: pir, facing: decreasing, range: 20}}]}}
-lightingClasses: {{P6: 5}}
-safety: {{presenceOnStart: {str(on_start).lower()}, debounceSeconds: 0.05}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P6
-    stepRampSeconds: 0.5
-    steps:
-      - {{at: switchOn, level: {base}}}
-    presence: {{level: {presence}, holdSeconds: {HOLD}, rampUpSeconds: {RAMP_UP}, rampDownSeconds: 1, polesAhead: 1, polesBehind: 0, maxPolesAhead: 1}}
-"""
+    poles = [pole_entry(POLE, 0, lon, lat=0.0), pole_entry("PL2", 40, lon, lat=0.00036, sensors=[("a", "pir", "decreasing", 20)])]
+    return road_profile(ROUTE, poles, lon, version=version, name="Power-loss test road",
+                        comment=f"power-loss test, version {version}", lighting_class=("P6", 5), base=base, step_ramp=0.5,
+                        safety={"presenceOnStart": on_start, "debounceSeconds": 0.05},
+                        presence={"level": presence, "holdSeconds": HOLD, "rampUpSeconds": RAMP_UP, "rampDownSeconds": 1,
+                                  "polesAhead": 1, "polesBehind": 0, "maxPolesAhead": 1})
 
 
 # -- the world around the pole -----------------------------------------------------------------

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from stack import Api, WEB_ROOT  # noqa: F401  (conftest puts Tests/ui on sys.path)
-from testbed import free_port, night_longitude, wait_port
+from testbed import free_port, night_longitude, pole_entry, road_profile, wait_port
 
 BIN = Path(os.environ["LICHTWEG_BIN_DIR"])
 SECONDS = float(os.environ.get("LICHTWEG_SOAK_SECONDS", "120"))
@@ -57,34 +57,11 @@ def pole_ids() -> list[str]:
 
 
 def profile(lon: float) -> str:
-    poles = "\n".join(
-        f"    - {{id: {p}, chainage: {i * SPACING:g}, lat: {i * SPACING / 111_320:.6f}, lon: {lon}, luminaire: led40, "
-        f"sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}, {{id: b, kind: pir, facing: decreasing, range: 20}}]}}"
-        for i, p in enumerate(pole_ids()))
-    return f"""format: lichtweg-profile/1
-version: 1
-comment: soak test road
-route:
-  id: {ROUTE}
-  name: Soak test road
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led40: {{power: 40, standby: 0.5}}
-  poles:
-{poles}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    stepRampSeconds: 2
-    steps:
-      - {{at: switchOn, level: 20}}
-    presence: {{level: 100, holdSeconds: 5, rampUpSeconds: 0.5, rampDownSeconds: 2, polesAhead: 2, polesBehind: 1, maxPolesAhead: 3}}
-"""
+    sensors = [("a", "pir", "increasing", 20), ("b", "pir", "decreasing", 20)]
+    poles = [pole_entry(p, i * SPACING, lon, sensors=sensors) for i, p in enumerate(pole_ids())]
+    return road_profile(ROUTE, poles, lon, name="Soak test road", comment="soak test road", base=20, step_ramp=2,
+                        presence={"level": 100, "holdSeconds": 5, "rampUpSeconds": 0.5, "rampDownSeconds": 2,
+                                  "polesAhead": 2, "polesBehind": 1, "maxPolesAhead": 3})
 
 
 class Procs:

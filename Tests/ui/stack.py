@@ -45,35 +45,17 @@ def wait_port(port: int, seconds: float = 15) -> None:
         raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
 
 
-def profile(version: int, base_level: int = 10, hold_seconds: int = 6, lon: float | None = None) -> str:
-    """A valid three-pole profile for the test road; base level `base_level`, presence 100."""
+def profile(version: int, base_level: int = 10, hold_seconds: int = 6, lon: float | None = None,
+            poles_ahead: int = 1) -> str:
+    """A valid three-pole profile for the test road; base level `base_level`, presence 100,
+    notices reaching `poles_ahead` poles."""
     lon = night_longitude() if lon is None else lon
-    return f"""format: lichtweg-profile/1
-version: {version}
-comment: UI test road
-route:
-  id: {ROUTE}
-  name: Teststraße (UI test)
-  timezone: UTC
-  location: {{lat: 0.0, lon: {lon}}}
-  luminaires:
-    led40: {{power: 40, standby: 0.5}}
-  poles:
-    - {{id: U1, chainage: 0, lat: 0.0, lon: {lon}, luminaire: led40, sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}
-    - {{id: U2, chainage: 35, lat: 0.0003, lon: {lon}, luminaire: led40, sensors: [{{id: a, kind: pir, facing: increasing, range: 20}}]}}
-    - {{id: U3, chainage: 80, lat: 0.0007, lon: {lon}, luminaire: led40, sensors: [{{id: a, kind: pir, facing: decreasing, range: 20}}]}}
-lightingClasses: {{P4: 10}}
-calendar: {{default: night}}
-programs:
-  night:
-    switchOn: {{event: sunset}}
-    switchOff: {{event: sunrise}}
-    class: P4
-    stepRampSeconds: 0.5
-    steps:
-      - {{at: switchOn, level: {base_level}}}
-    presence: {{level: 100, holdSeconds: {hold_seconds}, rampUpSeconds: 0.2, rampDownSeconds: 1, polesAhead: 1, polesBehind: 0, maxPolesAhead: 1}}
-"""
+    poles = [testbed.pole_entry("U1", 0, lon, lat=0.0), testbed.pole_entry("U2", 35, lon, lat=0.0003),
+             testbed.pole_entry("U3", 80, lon, lat=0.0007, sensors=[("a", "pir", "decreasing", 20)])]
+    return testbed.road_profile(ROUTE, poles, lon, version=version, name="Teststraße (UI test)", comment="UI test road",
+                                base=base_level, step_ramp=0.5,
+                                presence={"level": 100, "holdSeconds": hold_seconds, "rampUpSeconds": 0.2, "rampDownSeconds": 1,
+                                          "polesAhead": poles_ahead, "polesBehind": 0, "maxPolesAhead": poles_ahead})
 
 
 def _terminate(signum, frame):

@@ -136,3 +136,28 @@ def road_profile(route: str, poles: list[str], lon: float, *, version: int = 1, 
         f"    presence: {flow(presence)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def stop_groups(processes, grace: float = 5) -> None:
+    """Stops processes that were started with start_new_session=True, newest first: SIGCONT (a
+    test may have stopped one) and SIGTERM to each process group, SIGKILL to any group still
+    there after `grace` seconds in all."""
+    import signal
+    processes = list(processes)
+    for p in reversed(processes):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGCONT)
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + grace
+    for p in reversed(processes):
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=5)

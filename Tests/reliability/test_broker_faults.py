@@ -42,7 +42,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from stack import ENGINEER, Api  # Tests/ui/stack.py (conftest puts it on sys.path)
-from testbed import free_port, night_longitude, pole_entry, road_profile, wait_port
+from testbed import free_port, night_longitude, pole_entry, road_profile, stop_groups, wait_port
 
 REPO = Path(__file__).resolve().parents[2]
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
@@ -146,23 +146,7 @@ class Rig:
     def stop(self) -> None:
         """SIGTERM to every process group still running, SIGKILL after 5 s; the scratch dir goes
         unless LICHTWEG_RELIABILITY_KEEP=1."""
-        for p in reversed(self.every):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGCONT)
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 5
-        for p in reversed(self.every):
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(timeout=5)
+        stop_groups(self.every)
         if KEEP:
             print(f"scratch kept: {self.work}")
         else:

@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 from stack import ENGINEER, ROUTE, POLES, WEB_ROOT, Api, profile  # Tests/ui/stack.py
-from testbed import free_port, night_longitude, wait_port
+from testbed import free_port, night_longitude, stop_groups, wait_port
 
 CUT_SECONDS = float(os.environ.get("LICHTWEG_PARTITION_SECONDS", "60"))
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
@@ -173,22 +173,7 @@ class NetnsRig:
                 raise AssertionError(f"{name} exited with {p.returncode}:\n{self.tails()}")
 
     def stop(self) -> None:
-        for p in reversed(list(self.procs.values())):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 5
-        for p in reversed(list(self.procs.values())):
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(timeout=5)
+        stop_groups(self.procs.values())
         self.remove_network()
         if KEEP:
             print(f"scratch kept: {self.work}")

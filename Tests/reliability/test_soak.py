@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from stack import Api, WEB_ROOT  # noqa: F401  (conftest puts Tests/ui on sys.path)
-from testbed import free_port, night_longitude, pole_entry, road_profile, wait_port
+from testbed import free_port, night_longitude, pole_entry, road_profile, stop_groups, wait_port
 
 BIN = Path(os.environ["LICHTWEG_BIN_DIR"])
 SECONDS = float(os.environ.get("LICHTWEG_SOAK_SECONDS", "120"))
@@ -89,22 +89,7 @@ class Procs:
             return ""
 
     def stop(self) -> None:
-        for _, p in reversed(self.items):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + 5
-        for _, p in reversed(self.items):
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(timeout=5)
+        stop_groups(p for _, p in self.items)
 
 
 def sample(procs: Procs) -> dict[str, tuple[int, int]]:

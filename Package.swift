@@ -161,7 +161,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PoleDaemonTests",
-            dependencies: ["PoleDaemon", "PoleIO", "PoleLink", "PoleProtocol", "LightCore"]
+            dependencies: ["PoleDaemon", "PoleIO", "PoleLink", "PoleProtocol", "LightCore",
+                           .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "PoleIntegrationTests",

@@ -21,6 +21,7 @@ public enum BrokerACL {
             "pattern write lichtweg/v1/pole/%u/profile-ack",
             "pattern read lichtweg/v1/pole/%u/override",
             "pattern read lichtweg/v1/pole/%u/profile",
+            "pattern read lichtweg/v1/pole/%u/telemetry-receipt",
         ]
         for route in routes.sorted(by: { $0.id < $1.id }) {
             lines.append("")

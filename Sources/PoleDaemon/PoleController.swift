@@ -48,6 +48,8 @@ public actor PoleController {
     private var meterAtTelemetry = EnergyMeter()
     private var detectionsAtTelemetry = 0
     private var edgesAtTelemetry = SensorEdgeCounts()
+    /// Reports sent and not yet confirmed stored by the control plane (sent again until they are).
+    private var unconfirmed: UnconfirmedTelemetry
     /// Faults the daemon itself raises (the state machine raises its own), by code and subject.
     private var daemonFaults: [String: (code: String, detail: String?)] = [:]
     /// Whether the wall clock was last found plausible (told to the machine only when it changes).
@@ -77,6 +79,7 @@ public actor PoleController {
         let now = clock.now()
         self.lastClockCheck = (now, startedAt)
         self.telemetryFrom = now
+        self.unconfirmed = UnconfirmedTelemetry(capacity: 512, resendAfter: max(10, 2 * config.telemetrySeconds))
     }
 
     // MARK: - Start and stop
@@ -124,6 +127,7 @@ public actor PoleController {
         link?.subscribe(topics.profile, qos: 1)
         link?.subscribe(Topics.poleProfile(config.pole), qos: 1)
         link?.subscribe(Topics.override(config.pole), qos: 1)
+        link?.subscribe(Topics.telemetryReceipt(config.pole), qos: 1)
         logger.info("pole started", metadata: ["pole": "\(config.pole)", "state": "\(machine.state)",
                                                "level": "\(machine.level)", "profile": "\(signedProfile.map { "v\($0.version)" } ?? "none")"])
     }
@@ -185,6 +189,8 @@ public actor PoleController {
             receiveProfile(message.payload)
         } else if message.topic == Topics.override(config.pole) {
             receiveOverride(message.payload)
+        } else if message.topic == Topics.telemetryReceipt(config.pole) {
+            receiveReceipt(message.payload)
         } else if neighbourTopics.contains(message.topic) {
             do {
                 let payload = try PayloadCodec.decode(DetectionPayload.self, from: message.payload)
@@ -273,6 +279,16 @@ public actor PoleController {
         deliver(.override(override), at: clock.now())
     }
 
+    private func receiveReceipt(_ bytes: [UInt8]) {
+        do {
+            let receipt = try PayloadCodec.decode(TelemetryReceiptPayload.self, from: bytes)
+            guard receipt.pole == config.pole else { throw PayloadError.invalid("receipt for pole \(receipt.pole)") }
+            unconfirmed.confirm(receipt.reports.map { $0.instant.secondsSinceEpoch })
+        } catch {
+            logger.debug("dropped a telemetry receipt", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func updateNeighbourSubscriptions() {
         var wanted: Set<String> = []
         if signedProfile != nil, let profile = machine.profile,
@@ -302,6 +318,19 @@ public actor PoleController {
         }
         checkClock(at: now)
         if now - telemetryFrom >= config.telemetrySeconds { sendTelemetry(at: now) }
+        resendUnconfirmedTelemetry()
+    }
+
+    /// Reports the control plane has not confirmed after a while go out again: the one that
+    /// received them may have died before storing them (another instance, or it after its
+    /// restart, takes them; duplicates are ignored).
+    private func resendUnconfirmedTelemetry() {
+        guard link?.isConnected == true else { return }
+        let due = unconfirmed.due(at: clock.monotonic())
+        guard !due.isEmpty else { return }
+        logger.info("telemetry sent again: no receipt from the control plane",
+                    metadata: ["reports": "\(due.count)", "unconfirmed": "\(unconfirmed.count)", "resentTotal": "\(unconfirmed.resent)"])
+        for message in due { publish(message) }
     }
 
     /// A wall clock before the firmware's release cannot be right: the machine is told when
@@ -323,7 +352,9 @@ public actor PoleController {
                                        edges: machine.edgeCounts.since(edgesAtTelemetry), level: machine.level.percent,
                                        litSeconds: meter.litSeconds - meterAtTelemetry.litSeconds,
                                        levelPercentSeconds: meter.levelPercentSeconds - meterAtTelemetry.levelPercentSeconds)
-        publish(MQTTMessage(topic: Topics.telemetry(config.pole), payload: PayloadCodec.encode(payload), qos: 1))
+        let message = MQTTMessage(topic: Topics.telemetry(config.pole), payload: PayloadCodec.encode(payload), qos: 1)
+        publish(message)
+        unconfirmed.sent(message, from: telemetryFrom.secondsSinceEpoch, at: clock.monotonic())
         telemetryFrom = now
         energyAtTelemetry = energy
         meterAtTelemetry = meter

@@ -215,3 +215,20 @@ public struct OverridePayload: Payload, Hashable {
         return ManualOverride(level: DimLevel(percent: level), until: until?.instant, reason: reason ?? "")
     }
 }
+
+/// The control plane's receipt for telemetry it has stored (or already had): the `from` of each
+/// report, to the pole that sent them. libmosquitto acknowledges a message to the broker before
+/// the control plane has stored it, so the broker's PUBACK alone does not mean "stored"; a pole
+/// that gets no receipt sends the report again (the control plane ignores duplicates).
+public struct TelemetryReceiptPayload: Payload, Hashable {
+    public static let schema = "lichtweg.telemetry-receipt/1"
+    public var schema: String = Self.schema
+    public var pole: String
+    /// The `from` of every report stored, as the pole sent it.
+    public var reports: [Timestamp]
+
+    public init(pole: String, reports: [Timestamp]) {
+        self.pole = pole
+        self.reports = reports
+    }
+}

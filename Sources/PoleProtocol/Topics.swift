@@ -39,6 +39,9 @@ public struct Topics: Hashable, Sendable {
     /// stage of a rollout. The pole takes the newer of this and the route's; an empty retained
     /// message (the control plane clearing it once the route's topic carries the version) is ignored.
     public static func poleProfile(_ pole: String) -> String { "\(root)/pole/\(pole)/profile" }
+    /// To the pole: which of its telemetry reports the control plane has stored
+    /// (`TelemetryReceiptPayload`, QoS 1).
+    public static func telemetryReceipt(_ pole: String) -> String { "\(root)/pole/\(pole)/telemetry-receipt" }
     /// Retained, to the pole: a manual override (`OverridePayload`); an empty retained message or
     /// `level: null` clears it.
     public static func override(_ pole: String) -> String { "\(root)/pole/\(pole)/override" }

@@ -10,7 +10,8 @@ import PoleProtocol
 import Testing
 
 /// Two control planes on one database and one broker: plain subscriptions (the default) give both
-/// every report, stored once; shared ones split the reports between them.
+/// every report, stored once; shared ones split the reports between them. Either way every stored
+/// report is receipted to its pole.
 @Suite("Several control-plane instances", .serialized)
 struct InstancesTests {
     @Test("two instances: plain subscriptions give each every report, stored once; shared ones split them", arguments: [false, true])
@@ -71,5 +72,27 @@ struct InstancesTests {
         let detections: Int = energy.map(\.detections).reduce(0, +)
         #expect(abs(wattHours - Double(reports) * 0.5) < 1e-6)
         #expect(detections == reports)
+
+        // Every stored report was receipted to its pole (by both instances when both stored it).
+        let froms = Set((0..<reports).map { Timestamp(start + Double($0) * 60) })
+        let receipted = { () async -> Set<Timestamp> in
+            Set(await pole.payloads(TelemetryReceiptPayload.self, on: Topics.telemetryReceipt("P1")).flatMap(\.reports))
+        }
+        var seen: Set<Timestamp> = []
+        for _ in 0..<100 where seen != froms {
+            try await Task.sleep(for: .milliseconds(100))
+            seen = await receipted()
+        }
+        #expect(seen == froms, "\(froms.subtracting(seen).count) reports without a receipt, \(seen.subtracting(froms).count) receipted but never sent")
+        // A report sent again (the pole got no receipt) is ignored by the storage but receipted again.
+        await pole.clear()
+        let again = TelemetryPayload(pole: "P1", from: Timestamp(start), to: Timestamp(start + 60), energyWh: 0,
+                                     intervalEnergyWh: 0.5, detections: 1, level: 20)
+        try await pole.publish(Topics.telemetry("P1"), PayloadCodec.encode(again))
+        let receipt = try await pole.waitFor(TelemetryReceiptPayload.self, on: Topics.telemetryReceipt("P1")) { $0.reports.contains(Timestamp(start)) }
+        #expect(receipt.pole == "P1")
+        for central in links { await central.ingest.drain() }
+        let after = try await storage.energy(pole: "P1", from: start - 900, to: start + Double(reports + 1) * 60)
+        #expect(abs(after.map(\.energyWh).reduce(0, +) - wattHours) < 1e-9, "a duplicate was stored twice")
     }
 }

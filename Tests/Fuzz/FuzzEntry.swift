@@ -83,6 +83,7 @@ func fuzzPayloads(_ bytes: [UInt8]) {
     roundTrip(ProfileAckPayload.self, bytes)
     roundTrip(DetectionPayload.self, bytes)
     roundTrip(OverridePayload.self, bytes)
+    roundTrip(TelemetryReceiptPayload.self, bytes)
     roundTrip(SignedProfile.self, bytes)
 }
 

@@ -53,7 +53,25 @@ public final class CentralLink: Service, Sendable {
         self.rollouts = rollouts
         self.clock = clock
         self.logger = logger
-        self.ingest = TelemetryIngest(storage: storage, metrics: metrics, logger: logger)
+        self.ingest = TelemetryIngest(storage: storage, metrics: metrics, logger: logger) { batch in
+            Self.sendReceipts(for: batch, over: link, logger: logger)
+        }
+    }
+
+    /// One receipt per pole for a stored batch (see `TelemetryReceiptPayload`). Not retained and
+    /// best effort: a lost receipt only makes the pole send the report once more.
+    static func sendReceipts(for batch: [TelemetryReport], over link: MQTTLink, logger: Logger) {
+        var froms: [String: [Timestamp]] = [:]
+        for report in batch { froms[report.pole, default: []].append(Timestamp(report.from)) }
+        for (pole, reports) in froms {
+            let message = MQTTMessage(topic: Topics.telemetryReceipt(pole),
+                                      payload: PayloadCodec.encode(TelemetryReceiptPayload(pole: pole, reports: reports)), qos: 1)
+            do {
+                try link.publish(message)
+            } catch {
+                logger.debug("telemetry receipt not sent", metadata: ["pole": "\(pole)", "error": "\(error)"])
+            }
+        }
     }
 
     /// The subscriptions: retained state and acknowledgements for every instance; telemetry and

@@ -19,6 +19,7 @@ public final class TelemetryIngest: Sendable {
     private let metrics: CentralMetrics?
     private let logger: Logger
     private let limit: Int
+    private let stored: (@Sendable ([TelemetryReport]) -> Void)?
     private let state = Mutex(State())
 
     private struct State {
@@ -28,12 +29,17 @@ public final class TelemetryIngest: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// - Parameter limit: most reports kept waiting while the database is away.
-    public init(storage: any CentralStorage, metrics: CentralMetrics?, logger: Logger, limit: Int = 200_000) {
+    /// - Parameters:
+    ///   - limit: most reports kept waiting while the database is away.
+    ///   - stored: called with each batch once it is committed (new reports and duplicates of
+    ///     stored ones alike): the receipts to the poles.
+    public init(storage: any CentralStorage, metrics: CentralMetrics?, logger: Logger, limit: Int = 200_000,
+                stored: (@Sendable ([TelemetryReport]) -> Void)? = nil) {
         self.storage = storage
         self.metrics = metrics
         self.logger = logger
         self.limit = limit
+        self.stored = stored
     }
 
     /// Reports dropped because more than `limit` were waiting.
@@ -94,6 +100,7 @@ public final class TelemetryIngest: Sendable {
                 let added = try await storage.addTelemetry(batch)
                 metrics?.telemetryReports.increment(by: Int64(added))
                 metrics?.telemetryBatches.increment()
+                stored?(batch)
                 pause = 0.2
                 failures = 0
             } catch {

@@ -161,3 +161,44 @@ def stop_groups(processes, grace: float = 5) -> None:
             except ProcessLookupError:
                 pass
             p.wait(timeout=5)
+
+
+def postgres_binary(name: str) -> str:
+    """Debian's versioned PostgreSQL server programs (/usr/lib/postgresql/N/bin), newest first."""
+    root = "/usr/lib/postgresql"
+    versions = sorted((v for v in os.listdir(root) if v.isdigit()), key=int, reverse=True) if os.path.isdir(root) else []
+    for v in versions:
+        path = os.path.join(root, v, "bin", name)
+        if os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(f"{name} of PostgreSQL not found under {root} (scripts/setup installs postgresql)")
+
+
+def start_postgres(directory, port=None, log=None):
+    """A real PostgreSQL from Debian's packages in `directory` on 127.0.0.1:port, user `lichtweg`
+    trusted, database `lichtweg`. Started by root it runs as user postgres (it refuses root), as
+    the Swift tests' PostgresServer does. Returns (process, port); stop it with stop_groups."""
+    port = port or free_port()
+    data = os.path.join(directory, "pgdata")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    os.makedirs(directory, exist_ok=True)
+    if as_postgres:
+        subprocess.run(["chown", "postgres:postgres", directory], check=True)
+    subprocess.run(as_postgres + [postgres_binary("initdb"), "-D", data, "-U", "lichtweg", "-A", "trust", "--no-sync",
+                                  "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    process = subprocess.Popen(as_postgres + [postgres_binary("postgres"), "-D", data, "-p", str(port), "-k", directory,
+                                              "-h", "127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"],
+                               stdout=subprocess.DEVNULL, stderr=open(log, "w") if log else subprocess.DEVNULL,
+                               start_new_session=True)
+    for _ in range(300):
+        if subprocess.run([postgres_binary("pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"]).returncode == 0:
+            break
+        if process.poll() is not None:
+            raise RuntimeError(f"PostgreSQL exited with {process.returncode} (log: {log})")
+        time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"PostgreSQL did not start on port {port} (log: {log})")
+    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "lichtweg", "-d", "postgres", "-q",
+                    "-c", "CREATE DATABASE lichtweg"], check=True, capture_output=True)
+    return process, port

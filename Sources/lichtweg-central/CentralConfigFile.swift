@@ -18,6 +18,7 @@ import Yams
 /// webRoot: /usr/share/lichtweg/web
 /// trafficDir: /usr/share/lichtweg/traffic
 /// sharedSubscriptions: false    # true: instances split telemetry and faults (see docs/central.md)
+/// sessionExpirySeconds: 604800  # how long the broker keeps this instance's session when it is gone
 /// ```
 struct CentralConfigFile: Decodable {
     var db: String?
@@ -32,9 +33,11 @@ struct CentralConfigFile: Decodable {
     var webRoot: String?
     var trafficDir: String?
     var sharedSubscriptions: Bool?
+    var sessionExpirySeconds: UInt32?
 
     static let keys: Set<String> = ["db", "listen", "broker", "brokerCA", "brokerCert", "brokerKey", "brokerCredentials",
-                                    "signingKey", "clientID", "webRoot", "trafficDir", "sharedSubscriptions"]
+                                    "signingKey", "clientID", "webRoot", "trafficDir", "sharedSubscriptions",
+                                    "sessionExpirySeconds"]
 
     /// Reads and checks the file; every problem names the file and the key.
     static func load(_ path: String) throws -> CentralConfigFile {

@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("shared-subscriptions"),
           help: "split telemetry and faults between instances ($share); see docs/central.md for what a broker restart then loses")
     var sharedSubscriptions = false
+    @Option(name: .customLong("session-expiry"),
+            help: "seconds the broker keeps this instance's session (and queues its messages) while it is gone (default 604800; 120 with --shared-subscriptions)")
+    var sessionExpirySeconds: UInt32?
 
     func run() async throws {
         do {
@@ -104,6 +107,10 @@ struct Serve: AsyncParsableCommand {
         var options = MQTTOptions(host: host, port: brokerURL.port ?? (tls ? 8883 : 1883),
                                   clientID: clientID ?? file?.clientID ?? "lichtweg-central")
         options.keepAliveSeconds = 30
+        let shared = sharedSubscriptions || file?.sharedSubscriptions == true
+        // A shared group keeps feeding a dead member's session until it expires: short, so that
+        // the others take its share soon; the poles send again what was queued for it (receipts).
+        options.sessionExpirySeconds = sessionExpirySeconds ?? file?.sessionExpirySeconds ?? (shared ? 120 : 7 * 86_400)
         options.caFile = brokerCA ?? file?.brokerCA
         options.certFile = brokerCert ?? file?.brokerCert
         options.keyFile = brokerKey ?? file?.brokerKey
@@ -131,7 +138,7 @@ struct Serve: AsyncParsableCommand {
         let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events, logger: logger)
         let metrics = CentralMetrics()
         let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events,
-                                  metrics: metrics, sharedSubscriptions: sharedSubscriptions || file?.sharedSubscriptions == true,
+                                  metrics: metrics, sharedSubscriptions: shared,
                                   logger: logger)
         try await rollouts.resume()
         var settings = CentralSettings(host: String(parts[0]), port: port, signingKey: key, clock: clock)

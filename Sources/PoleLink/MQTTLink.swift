@@ -286,6 +286,12 @@ public final class MQTTLink: @unchecked Sendable {
     }
 
     private func didDisconnect(rc: Int32) {
+        guard !shared.withLock({ $0.stopping }) else {
+            // Our own goodbye on `stop()`: not a lost connection, and no one should act on it.
+            shared.withLock { $0.connected = false }
+            logger.debug("mqtt disconnected on stop")
+            return
+        }
         markDisconnected(reason: rc == 0 ? "disconnected" : String(cString: mosquitto_reason_string(rc)))
     }
 

@@ -3,6 +3,9 @@ import CentralStore
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import LightCore
 import Logging
 
@@ -16,6 +19,28 @@ public struct CentralSettings: Sendable {
     public var webRoot: String?
     /// The simulator's traffic models (`Profiles/traffic`) for previews; nil: previews without simulation.
     public var trafficDirectory: String?
+    /// HTTPS: the server's certificate chain and key (PEM files); nil serves plain HTTP.
+    public var https: HTTPSFiles?
+
+    /// The PEM files of an HTTPS server.
+    public struct HTTPSFiles: Sendable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+
+        /// The server's TLS configuration (TLS 1.2 at least); throws when a file does not load.
+        public func configuration() throws -> TLSConfiguration {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return tls
+        }
+    }
 
     /// The UI as built into this binary's resources.
     public static var bundledWebRoot: String? {
@@ -50,12 +75,17 @@ public struct CentralParts: Sendable {
     }
 }
 
-/// The control plane's HTTP application: the one `main` runs and the tests drive.
+/// The control plane's HTTP application: the one `main` runs and the tests drive. Throws when
+/// the HTTPS certificate or key cannot be read.
 public func buildApplication(_ settings: CentralSettings, parts: CentralParts,
-                             logger: Logger = Logger(label: "lichtweg-central")) -> some ApplicationProtocol {
-    Application(router: buildRouter(settings, parts: parts),
-                configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lichtweg-central"),
-                logger: logger)
+                             logger: Logger = Logger(label: "lichtweg-central")) throws -> some ApplicationProtocol {
+    var server = HTTPServerBuilder.http1()
+    if let https = settings.https {
+        server = try .tls(.http1(), tlsConfiguration: https.configuration())
+    }
+    return Application(router: buildRouter(settings, parts: parts), server: server,
+                       configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lichtweg-central"),
+                       logger: logger)
 }
 
 /// The routes, also for in-process tests.
@@ -64,7 +94,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     let router = Router(context: CentralContext.self)
     // JSONErrors turns every failure into a JSON refusal; SecurityHeaders, around it, puts its
     // headers on every response, refusals included.
-    router.add(middleware: SecurityHeaders())
+    router.add(middleware: SecurityHeaders(https: settings.https != nil))
     router.add(middleware: JSONErrors())
     if let webRoot = settings.webRoot {
         // The UI's static files: public (the login page is one of them), and before the session
@@ -74,7 +104,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     router.add(middleware: SessionAuthenticator(storage: storage, clock: settings.clock))
     let api = router.group("api")
     let registry = ProfileRegistry(storage: storage, signingKey: settings.signingKey, clock: settings.clock)
-    AuthRoutes(storage: storage, clock: settings.clock).add(to: api)
+    AuthRoutes(storage: storage, clock: settings.clock, secureCookie: settings.https != nil).add(to: api)
     ProfileRoutes(storage: storage, registry: registry).add(to: api)
     AuditRoutes(storage: storage).add(to: api)
     RolloutRoutes(storage: storage, registry: registry, rollouts: parts.rollouts).add(to: api)

@@ -8,6 +8,8 @@ import Yams
 /// ```yaml
 /// db: sqlite:/var/lib/lichtweg/central.sqlite     # or postgres://USER@HOST:PORT/DB
 /// listen: 127.0.0.1:8080
+/// httpsCert: /etc/lichtweg/https.crt    # with httpsKey: serve HTTPS (the session cookie is then Secure)
+/// httpsKey: /etc/lichtweg/https.key
 /// broker: mqtts://broker.example.org:8883
 /// brokerCA: /etc/lichtweg/ca.pem
 /// brokerCert: /etc/lichtweg/central.crt
@@ -23,6 +25,8 @@ import Yams
 struct CentralConfigFile: Decodable {
     var db: String?
     var listen: String?
+    var httpsCert: String?
+    var httpsKey: String?
     var broker: String?
     var brokerCA: String?
     var brokerCert: String?
@@ -35,7 +39,7 @@ struct CentralConfigFile: Decodable {
     var sharedSubscriptions: Bool?
     var sessionExpirySeconds: UInt32?
 
-    static let keys: Set<String> = ["db", "listen", "broker", "brokerCA", "brokerCert", "brokerKey", "brokerCredentials",
+    static let keys: Set<String> = ["db", "listen", "httpsCert", "httpsKey", "broker", "brokerCA", "brokerCert", "brokerKey", "brokerCredentials",
                                     "signingKey", "clientID", "webRoot", "trafficDir", "sharedSubscriptions",
                                     "sessionExpirySeconds"]
 

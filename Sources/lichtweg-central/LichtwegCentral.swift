@@ -46,6 +46,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
     var db: String?
     @Option(help: "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)") var listen: String?
+    @Option(name: .customLong("https-cert"), help: "serve HTTPS with this certificate chain (PEM); needs --https-key")
+    var httpsCert: String?
+    @Option(name: .customLong("https-key"), help: "the private key (PEM) of --https-cert")
+    var httpsKey: String?
     @Option(help: "the MQTT broker, mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (default mqtt://127.0.0.1:1883)")
     var broker: String?
     @Option(name: .customLong("broker-ca"), help: "CA certificate of the broker (mqtts://)") var brokerCA: String?
@@ -127,6 +131,22 @@ struct Serve: AsyncParsableCommand {
             options.username = String(line[..<colon])
             options.password = String(line[line.index(after: colon)...])
         }
+        var https: CentralSettings.HTTPSFiles?
+        switch (httpsCert ?? file?.httpsCert, httpsKey ?? file?.httpsKey) {
+        case (nil, nil): break
+        case let (cert?, key?):
+            for path in [cert, key] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("cannot read \(path)")
+            }
+            let files = CentralSettings.HTTPSFiles(certificateChain: cert, privateKey: key)
+            do {
+                _ = try files.configuration()
+            } catch {
+                throw ValidationError("the HTTPS certificate \(cert) or key \(key) does not load: \(error)")
+            }
+            https = files
+        default: throw ValidationError("HTTPS needs both a certificate and its key: --https-cert and --https-key (httpsCert, httpsKey)")
+        }
         var logger = Logger(label: "lichtweg-central")
         logger.logLevel = .info
         let storage = StorageOptions(db: db ?? file?.db ?? "sqlite:lichtweg-central.sqlite")
@@ -145,11 +165,12 @@ struct Serve: AsyncParsableCommand {
         settings.webRoot = webRoot ?? file?.webRoot ?? CentralSettings.bundledWebRoot
         settings.trafficDirectory = trafficDirectory ?? file?.trafficDir
             ?? (FileManager.default.fileExists(atPath: "Profiles/traffic") ? "Profiles/traffic" : nil)
-        let app = buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link, events: events,
-                                                                 metrics: metrics),
-                                   logger: logger)
+        settings.https = https
+        let app = try buildApplication(settings, parts: CentralParts(storage: store, rollouts: rollouts, publisher: link,
+                                                                     events: events, metrics: metrics),
+                                       logger: logger)
         // The key's id, never the key.
-        logger.info("serving", metadata: ["listen": "\(listen)", "broker": "\(broker)",
+        logger.info("serving", metadata: ["listen": "\(https == nil ? "http" : "https")://\(listen)", "broker": "\(broker)",
                                           "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",
                                           "signingKeyID": "\(SigningKeys.keyID(key.publicKey))"])
         let group = ServiceGroup(configuration: .init(services: [app, central], gracefulShutdownSignals: [.sigterm, .sigint],

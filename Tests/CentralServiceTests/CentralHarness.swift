@@ -44,7 +44,7 @@ struct CentralHarness: Sendable {
         var settings = CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock)
         settings.webRoot = CentralSettings.bundledWebRoot
         settings.trafficDirectory = "\(Paths.packageRoot.path)/Profiles/traffic"
-        let app = buildApplication(settings, parts: CentralParts(storage: storage, rollouts: rollouts, publisher: link, events: events, metrics: metrics),
+        let app = try buildApplication(settings, parts: CentralParts(storage: storage, rollouts: rollouts, publisher: link, events: events, metrics: metrics),
                                    logger: logger)
         try await app.test(setup) { client in
             try await body(CentralHarness(client: client, storage: storage, broker: broker, key: key))

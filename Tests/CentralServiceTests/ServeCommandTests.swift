@@ -42,6 +42,9 @@ struct ServeCommandTests {
             ("signingKey: \(scratch.path)/missing.key\n", "cannot read the signing key"),
             ("db: sqlite:x\n", "give the profile-signing key"),
             ("signingKey: \(key)\nbrokerCredentials: \(scratch.path)/nope\n", "expected one line username:password"),
+            ("signingKey: \(key)\nhttpsCert: \(key)\n", "HTTPS needs both a certificate and its key"),
+            ("signingKey: \(key)\nhttpsCert: \(key)\nhttpsKey: \(key)\n", "does not load"),
+            ("signingKey: \(key)\nhttpsCert: \(scratch.path)/none.crt\nhttpsKey: \(key)\n", "cannot read \(scratch.path)/none.crt"),
         ]
         for (text, expected) in cases {
             let file = try scratch.write("central.yaml", text)
@@ -86,6 +89,69 @@ struct ServeCommandTests {
         }, "the broker saw no login of the control plane")
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(text.contains("u'central'"), "logged in without its user name: \(text)")
+        kill(server.processIdentifier, SIGTERM)
+        #expect(await eventually(15) { !server.isRunning })
+        #expect(server.terminationStatus == 0)
+    }
+
+    /// curl, waited for by sleeping the task: (exit status, standard output).
+    static func curl(_ args: [String]) async throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["--silent", "--show-error", "--max-time", "10"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
+        while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (p.terminationStatus, String(decoding: await data.value, as: UTF8.self))
+    }
+
+    @Test("with a certificate and key it serves HTTPS only, and the session cookie is Secure")
+    func servesHTTPS() async throws {
+        let pki = try await TestPKI.make(["web"])
+        let broker = try Broker()
+        let scratch = try Scratch("serve-https")
+        let key = try scratch.write("k.key", SigningKeys.encode(Curve25519.Signing.PrivateKey()))
+        let db = "\(scratch.path)/central.sqlite"
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
+        add.arguments = ["user", "add", "ada", "--role", "engineer", "--db", "sqlite:\(db)"]
+        let input = Pipe()
+        add.standardInput = input
+        add.standardOutput = FileHandle.nullDevice
+        try add.run()
+        input.fileHandleForWriting.write(Data("correct horse battery\n".utf8))
+        try input.fileHandleForWriting.close()
+        while add.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(add.terminationStatus == 0)
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try Paths.binary("lichtweg-central"))
+        server.arguments = ["serve", "--db", "sqlite:\(db)", "--listen", "127.0.0.1:\(port)",
+                            "--broker", "mqtt://127.0.0.1:\(broker.port)", "--signing-key", key,
+                            "--https-cert", pki.certificate("web"), "--https-key", pki.key("web")]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        #expect(await eventually(20) { portAcceptsConnections(port) })
+
+        // Verified against the test CA: a client that checks the certificate gets through.
+        let health = try await Self.curl(["--cacert", pki.ca, "https://127.0.0.1:\(port)/api/health"])
+        #expect(health.status == 0 && health.output == "ok", "\(health)")
+        // Without the CA the certificate is not trusted; in clear text nothing is served.
+        #expect(try await Self.curl(["https://127.0.0.1:\(port)/api/health"]).status != 0)
+        let plain = try await Self.curl(["http://127.0.0.1:\(port)/api/health"])
+        #expect(plain.output != "ok", "served in clear text: \(plain)")
+        // The session cookie may travel over HTTPS only.
+        let login = try await Self.curl(["--cacert", pki.ca, "--include", "-H", "Content-Type: application/json",
+                                         "--data", #"{"name":"ada","password":"correct horse battery"}"#,
+                                         "https://127.0.0.1:\(port)/api/login"])
+        let cookie = login.output.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }.map(String.init) ?? ""
+        #expect(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(login.output)")
+        #expect(login.output.lowercased().contains("strict-transport-security: max-age=31536000"), "\(login.output)")
         kill(server.processIdentifier, SIGTERM)
         #expect(await eventually(15) { !server.isRunning })
         #expect(server.terminationStatus == 0)

@@ -9,6 +9,8 @@ import LightCore
 struct AuthRoutes {
     let storage: any CentralStorage
     let clock: @Sendable () -> Instant
+    /// Served over HTTPS: the session cookie is `Secure` (a browser never sends it in clear text).
+    let secureCookie: Bool
     /// How long a session lasts without logging in again.
     let sessionSeconds: Double = 12 * 3600
 
@@ -40,7 +42,7 @@ struct AuthRoutes {
             try await storage.appendAudit(AuditEntry(at: clock(), actor: user.name, action: "login", subject: "user \(user.name)"))
             var response = try Me(name: user.name, role: user.role, csrf: session.csrf).response(from: request, context: context)
             response.setCookie(Cookie(name: SessionAuthenticator.cookie, value: token, maxAge: Int(sessionSeconds),
-                                      path: "/", secure: false, httpOnly: true, sameSite: .strict))
+                                      path: "/", secure: secureCookie, httpOnly: true, sameSite: .strict))
             return response
         }
         api.post("logout") { request, context -> HTTPResponse.Status in

@@ -5,6 +5,8 @@ import Hummingbird
 /// everything it loads comes from this server.
 struct SecurityHeaders: RouterMiddleware {
     typealias Context = CentralContext
+    /// Served over HTTPS: browsers are told to use nothing else for this host for a year.
+    var https = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -18,6 +20,7 @@ struct SecurityHeaders: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        if https { response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000" }
         return response
     }
 }

@@ -2,6 +2,7 @@ import CentralCore
 import Foundation
 import LightCore
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// PostgreSQL through postgres-nio, for several control-plane instances on one database.
@@ -13,14 +14,28 @@ public final class PostgresStorage: CentralStorage {
     private let runner: Task<Void, Never>
     private let logger: Logger
 
-    /// Connects to `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` and runs missing migrations.
+    /// Connects to `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…&sslrootcert=PATH]`
+    /// and runs missing migrations. `sslmode` as libpq has it: `disable` (the default), `prefer`
+    /// and `require` (encrypted, the server not verified), `verify-ca` (its certificate signed by
+    /// `sslrootcert`, or by the system's roots), `verify-full` (and issued for HOST).
     public init(url: String, logger: Logger = Logger(label: "lichtweg.postgres")) async throws {
         guard let parts = URLComponents(string: url), parts.scheme == "postgres" || parts.scheme == "postgresql",
               let host = parts.host, let user = parts.user, !parts.path.dropFirst().isEmpty
-        else { throw StorageError.badConfiguration("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, got \(url)") }
+        else { throw StorageError.badConfiguration("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, got \(Self.redacted(url))") }
+        let (mode, tlsConfiguration) = try Self.tls(parts.queryItems ?? [])
+        let database = String(parts.path.dropFirst())
+        // One connection first, to fail at once with the reason (a refused certificate, a wrong
+        // password): the pool would keep trying and say nothing for a minute.
+        try await Self.probe(host: host, port: parts.port ?? 5432, user: user, password: parts.password, database: database,
+                             mode: mode, tls: tlsConfiguration, logger: logger)
+        let clientTLS: PostgresClient.Configuration.TLS
+        switch mode {
+        case .disable: clientTLS = .disable
+        case .prefer: clientTLS = try .prefer(tlsConfiguration)
+        case .require: clientTLS = try .require(tlsConfiguration)
+        }
         let config = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user,
-                                                  password: parts.password, database: String(parts.path.dropFirst()),
-                                                  tls: .disable)
+                                                  password: parts.password, database: database, tls: clientTLS)
         client = PostgresClient(configuration: config)
         self.logger = logger
         runner = Task { [client] in await client.run() }
@@ -30,6 +45,85 @@ public final class PostgresStorage: CentralStorage {
             runner.cancel()
             throw error
         }
+    }
+
+    enum TLSMode { case disable, prefer, require }
+
+    private static func probe(host: String, port: Int, user: String, password: String?, database: String,
+                              mode: TLSMode, tls: TLSConfiguration, logger: Logger) async throws {
+        let connectionTLS: PostgresConnection.Configuration.TLS
+        do {
+            switch mode {
+            case .disable: connectionTLS = .disable
+            case .prefer: connectionTLS = .prefer(try NIOSSLContext(configuration: tls))
+            case .require: connectionTLS = .require(try NIOSSLContext(configuration: tls))
+            }
+        } catch {
+            throw StorageError.badConfiguration("the PostgreSQL TLS settings do not load: \(error)")
+        }
+        let configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
+                                                             database: database, tls: connectionTLS)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw StorageError.badConfiguration("cannot connect to PostgreSQL at \(host):\(port): \(String(reflecting: error))")
+        }
+        try? await connection.close()
+    }
+
+    /// The TLS setting of a URL's query (`sslmode`, `sslrootcert`).
+    static func tls(_ items: [URLQueryItem]) throws -> (TLSMode, TLSConfiguration) {
+        var mode = "disable"
+        var rootCertificate: String?
+        for item in items {
+            switch item.name {
+            case "sslmode": mode = item.value ?? ""
+            case "sslrootcert": rootCertificate = item.value
+            default: throw StorageError.badConfiguration("unknown setting '\(item.name)' in the PostgreSQL URL (known: sslmode, sslrootcert)")
+            }
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let rootCertificate {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw StorageError.badConfiguration("sslrootcert: cannot read \(rootCertificate)")
+            }
+            tls.trustRoots = .file(rootCertificate)
+        }
+        switch mode {
+        case "disable":
+            guard rootCertificate == nil else { throw StorageError.badConfiguration("sslrootcert is given, but sslmode is disable") }
+            return (.disable, tls)
+        case "prefer":
+            tls.certificateVerification = .none
+            return (.prefer, tls)
+        case "require":
+            tls.certificateVerification = .none
+            return (.require, tls)
+        case "verify-ca":
+            tls.certificateVerification = .noHostnameVerification
+            return (.require, tls)
+        case "verify-full":
+            tls.certificateVerification = .fullVerification
+            return (.require, tls)
+        default:
+            throw StorageError.badConfiguration("sslmode must be disable, prefer, require, verify-ca or verify-full, got '\(mode)'")
+        }
+    }
+
+    /// The URL without its password, for messages.
+    static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "…"
+        return parts.string ?? "postgres://…"
+    }
+
+    /// Whether this connection to the server is encrypted (`pg_stat_ssl`), and with which protocol.
+    public func connectionTLS() async throws -> (encrypted: Bool, version: String?) {
+        let rows = try await client.query("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: logger)
+        for try await (ssl, version) in rows.decode((Bool, String?).self) { return (ssl, version) }
+        return (false, nil)
     }
 
     /// Ends the connection pool.

@@ -187,9 +187,56 @@ struct StorageTests {
         }
     }
 
-    @Test("a malformed database URL is refused with what was expected")
-    func badURL() async {
+    @Test("a malformed database URL is refused with what was expected, never showing the password")
+    func badURL() async throws {
         await #expect(throws: StorageError.self) { _ = try await PostgresStorage(url: "mysql://x@y/z") }
+        let cases = [
+            ("postgres://u:hunter2@127.0.0.1:1/d?sslmode=sometimes", "sslmode must be"),
+            ("postgres://u:hunter2@127.0.0.1:1/d?sslmod=require", "unknown setting 'sslmod'"),
+            ("postgres://u:hunter2@127.0.0.1:1/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.crt", "cannot read /nonexistent/ca.crt"),
+            ("postgres://u:hunter2@127.0.0.1:1/d?sslrootcert=/etc/hostname", "sslmode is disable"),
+            ("postgres://u:hunter2@:1", "expected postgres://"),
+        ]
+        for (url, expected) in cases {
+            do {
+                let storage = try await PostgresStorage(url: url)
+                await storage.close()
+                Issue.record("\(url) was accepted")
+            } catch let error as StorageError {
+                #expect("\(error)".contains(expected), "\(url) → \(error)")
+                #expect(!"\(error)".contains("hunter2"), "the password in a message: \(error)")
+            }
+        }
+    }
+
+    @Test("TLS to PostgreSQL: verify-full against the server's CA encrypts; a foreign CA is refused; disable stays plain")
+    func postgresTLS() async throws {
+        let url = try await PostgresServer.shared.freshDatabaseURL()
+        let ca = try await PostgresServer.shared.ca()
+        let verified = try await PostgresStorage(url: "\(url)?sslmode=verify-full&sslrootcert=\(ca)")
+        let info = try await verified.connectionTLS()
+        await verified.close()
+        #expect(info.encrypted, "verify-full gave a plain connection")
+        #expect(info.version == "TLSv1.3" || info.version == "TLSv1.2", "\(info)")
+
+        let plain = try await PostgresStorage(url: url)
+        #expect(try await plain.connectionTLS().encrypted == false)
+        await plain.close()
+
+        // The server's certificate is not signed by this other CA: no connection, no migration.
+        let other = try await TestPKI.make(["someone"])
+        do {
+            let s = try await PostgresStorage(url: "\(url)?sslmode=verify-full&sslrootcert=\(other.ca)")
+            await s.close()
+            Issue.record("a server certificate of another CA was accepted")
+        } catch let error as StorageError {
+            #expect("\(error)".contains("cannot connect to PostgreSQL"), "\(error)")
+        }
+        // By name: the certificate is issued for localhost too.
+        let byName = try await PostgresStorage(url: url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+                                                + "?sslmode=verify-full&sslrootcert=\(ca)")
+        #expect(try await byName.connectionTLS().encrypted)
+        await byName.close()
     }
 }
 

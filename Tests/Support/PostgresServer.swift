@@ -4,11 +4,19 @@ import Glibc
 #endif
 
 /// A real PostgreSQL server from Debian's packages, started once per test process on a free
-/// loopback port in a temporary data directory, and stopped when the process exits.
+/// loopback port in a temporary data directory, and stopped when the process exits. It accepts
+/// plain and TLS connections; its certificate (for 127.0.0.1) is signed by a throw-away CA, `ca`.
 public actor PostgresServer {
     public static let shared = PostgresServer()
 
     private var started: String?
+    private var caFile: String?
+
+    /// The CA that signed the server's certificate (for `sslrootcert`).
+    public func ca() async throws -> String {
+        _ = try await startIfNeeded()
+        return caFile!
+    }
 
     /// `postgres://lichtweg@127.0.0.1:PORT/DB` for a fresh database of its own.
     public func freshDatabaseURL() async throws -> String {
@@ -42,10 +50,19 @@ public actor PostgresServer {
         }
         try await Self.run(Self.binary("initdb"), ["-D", "\(dir)/data", "-U", "lichtweg", "-A", "trust", "--no-sync",
                                              "-E", "UTF8", "--locale=C.UTF-8"], asPostgres: asRoot)
+        // TLS beside plain connections: the server's key must belong to the server's user, 0600.
+        let pki = try await TestPKI.make(["postgres"])
+        for (from, to) in [(pki.ca, "ca.crt"), (pki.certificate("postgres"), "server.crt"), (pki.key("postgres"), "server.key")] {
+            try FileManager.default.copyItem(atPath: from, toPath: "\(dir)/\(to)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: "\(dir)/server.key")
+        if asRoot { try await Self.run("/bin/chown", ["postgres:postgres", "\(dir)/server.key", "\(dir)/server.crt"]) }
+        caFile = "\(dir)/ca.crt"
         let port = Self.freePort()
         let server = try Self.spawn(Self.binary("postgres"),
                                     ["-D", "\(dir)/data", "-p", "\(port)", "-k", dir, "-h", "127.0.0.1",
-                                     "-c", "fsync=off", "-c", "full_page_writes=off"],
+                                     "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "ssl=on",
+                                     "-c", "ssl_cert_file=\(dir)/server.crt", "-c", "ssl_key_file=\(dir)/server.key"],
                                     asPostgres: asRoot, log: "\(dir)/server.log")
         serverPID = server
         serverDirectory = strdup(dir)

@@ -98,6 +98,15 @@ public struct UserRecord: Hashable, Sendable, Codable {
         self.passwordHash = passwordHash
         self.role = role
     }
+
+    /// Shortest password accepted, by the command line and the API alike.
+    public static let minimumPasswordLength = 10
+    public static let nameRule = "a user name is 1 to 64 letters, digits, '-', '_' or '.'"
+
+    /// 1 to 64 ASCII letters, digits, `-`, `_`, `.`: safe in a log line, an audit subject and a URL.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
 }
 
 /// A rollout as stored: the state machine itself (plan, state, every pole's progress) and who

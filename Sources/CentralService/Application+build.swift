@@ -115,6 +115,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     BrokerRoutes(storage: storage).add(to: api)
     ExportRoutes(storage: storage, registry: registry).add(to: api)
     TokenRoutes(storage: storage, clock: settings.clock).add(to: api)
+    UserRoutes(storage: storage, clock: settings.clock).add(to: api)
     api.get("health") { _, _ in "ok" }
     // Counts only, no identifiers: open to the monitoring system (Prometheus cannot log in).
     router.get("metrics") { _, _ -> Response in

@@ -29,6 +29,13 @@ public protocol CentralStorage: Sendable {
 
     func addUser(_ user: UserRecord) async throws
     func user(named name: String) async throws -> UserRecord?
+    /// Every user, by name.
+    func users() async throws -> [UserRecord]
+    /// Changes a user's role and/or password hash, and ends all of the user's sessions. False if
+    /// there is no such user. `keepSession` (a token hash) stays: the user changing their own password.
+    func updateUser(named name: String, role: Role?, passwordHash: String?, keepSession: String?) async throws -> Bool
+    /// Removes a user and the user's sessions. False if there is no such user.
+    func deleteUser(named name: String) async throws -> Bool
 
     // MARK: Rollouts
 

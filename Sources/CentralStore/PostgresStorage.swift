@@ -268,6 +268,36 @@ public final class PostgresStorage: CentralStorage {
         return nil
     }
 
+    public func users() async throws -> [UserRecord] {
+        var users: [UserRecord] = []
+        let rows = try await client.query("SELECT name, password_hash, role FROM users ORDER BY name", logger: logger)
+        for try await (name, hash, role) in rows.decode((String, String, String).self) {
+            if let role = Role(rawValue: role) { users.append(UserRecord(name: name, passwordHash: hash, role: role)) }
+        }
+        return users
+    }
+
+    public func updateUser(named name: String, role: Role?, passwordHash: String?, keepSession: String?) async throws -> Bool {
+        var found = false
+        try await transaction { db in
+            found = try await !db.query("SELECT name FROM users WHERE name = \(name) FOR UPDATE", logger: logger).collect().isEmpty
+            guard found else { return }
+            if let role { try await db.query("UPDATE users SET role = \(role.rawValue) WHERE name = \(name)", logger: logger) }
+            if let passwordHash { try await db.query("UPDATE users SET password_hash = \(passwordHash) WHERE name = \(name)", logger: logger) }
+            try await db.query("DELETE FROM sessions WHERE user_name = \(name) AND token_hash IS DISTINCT FROM \(keepSession)", logger: logger)
+        }
+        return found
+    }
+
+    public func deleteUser(named name: String) async throws -> Bool {
+        var found = false
+        try await transaction { db in
+            try await db.query("DELETE FROM sessions WHERE user_name = \(name)", logger: logger)
+            found = try await !db.query("DELETE FROM users WHERE name = \(name) RETURNING name", logger: logger).collect().isEmpty
+        }
+        return found
+    }
+
     // MARK: - Rollouts
 
     public func createRollout(_ r: RolloutRecord) async throws -> Int64 {

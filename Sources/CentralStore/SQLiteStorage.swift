@@ -112,6 +112,32 @@ public final class SQLiteStorage: CentralStorage {
         }
     }
 
+    public func users() async throws -> [UserRecord] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").compactMap { row in
+                Role(rawValue: row["role"]).map { UserRecord(name: row["name"], passwordHash: row["password_hash"], role: $0) }
+            }
+        }
+    }
+
+    public func updateUser(named name: String, role: Role?, passwordHash: String?, keepSession: String?) async throws -> Bool {
+        try await db.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == true else { return false }
+            if let role { try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name]) }
+            if let passwordHash { try db.execute(sql: "UPDATE users SET password_hash = ? WHERE name = ?", arguments: [passwordHash, name]) }
+            try db.execute(sql: "DELETE FROM sessions WHERE user_name = ? AND token_hash IS NOT ?", arguments: [name, keepSession])
+            return true
+        }
+    }
+
+    public func deleteUser(named name: String) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE user_name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM users WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: - Rollouts
 
     public func createRollout(_ r: RolloutRecord) async throws -> Int64 {

@@ -197,11 +197,9 @@ struct AddUser: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, engineer or admin") }
-        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            throw ValidationError("a user name is 1 to 64 letters, digits, '-', '_' or '.'")
-        }
-        guard let password = readLine(strippingNewline: true), password.count >= 10 else {
-            throw ValidationError("give a password of at least 10 characters on standard input")
+        guard UserRecord.isValidName(name) else { throw ValidationError(UserRecord.nameRule) }
+        guard let password = readLine(strippingNewline: true), password.count >= UserRecord.minimumPasswordLength else {
+            throw ValidationError("give a password of at least \(UserRecord.minimumPasswordLength) characters on standard input")
         }
         let store = try await storage.open()
         try await store.addUser(UserRecord(name: name, passwordHash: Bcrypt.hash(password, cost: 12), role: role))

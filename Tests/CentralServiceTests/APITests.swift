@@ -340,4 +340,64 @@ extension APITests {
                     == .unauthorized)
         }
     }
+
+    @Test("users: an admin adds, lists, changes and removes them; a change ends their sessions; the last admin stays; everyone changes their own password")
+    func users() async throws {
+        try await Self.withApp { client, storage in
+            let ada = try await Self.login(client, "ada")
+            let erik = try await Self.login(client, "erik")
+            #expect(try await client.execute(uri: "/api/users", method: .get, headers: erik.headers) { $0.status } == .forbidden)
+            let list = try await client.execute(uri: "/api/users", method: .get, headers: ada.headers) { Self.body($0) }
+            let names = (list["items"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(names == ["ada", "erik", "vera"])
+
+            // Added, and able to log in with the role given.
+            let added = try await client.execute(uri: "/api/users", method: .post, headers: ada.headers,
+                                                 body: Self.json(["name": "nora", "role": "engineer", "password": "long enough pw"])) { $0 }
+            #expect(added.status == .created && Self.body(added)["role"] as? String == "engineer")
+            var nora = try await Self.login(client, "nora", password: "long enough pw")
+            for bad: [String: Any] in [["name": "nora", "role": "viewer", "password": "long enough pw"],
+                                       ["name": "x y", "role": "viewer", "password": "long enough pw"],
+                                       ["name": "short", "role": "viewer", "password": "2short"],
+                                       ["name": "nobody", "role": "superuser", "password": "long enough pw"]] {
+                let refused = try await client.execute(uri: "/api/users", method: .post, headers: ada.headers, body: Self.json(bad)) { $0 }
+                #expect(refused.status == .conflict || refused.status == .badRequest, "\(bad) → \(refused.status)")
+            }
+
+            // A demotion takes effect at once: nora's session is gone.
+            let demoted = try await client.execute(uri: "/api/users/nora", method: .patch, headers: ada.headers,
+                                                   body: Self.json(["role": "viewer"])) { Self.body($0) }
+            #expect(demoted["role"] as? String == "viewer")
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: nora.headers) { $0.status } == .unauthorized)
+            nora = try await Self.login(client, "nora", password: "long enough pw")
+            #expect(try await client.execute(uri: "/api/tokens", method: .post, headers: nora.headers,
+                                             body: Self.json(["name": "n", "role": "viewer"])) { $0.status } == .forbidden)
+
+            // Her own password: the current one is needed; her session stays, others end.
+            let other = try await Self.login(client, "nora", password: "long enough pw")
+            #expect(try await client.execute(uri: "/api/me/password", method: .post, headers: nora.headers,
+                                             body: Self.json(["current": "wrong password", "new": "a new password"])) { $0.status } == .forbidden)
+            #expect(try await client.execute(uri: "/api/me/password", method: .post, headers: nora.headers,
+                                             body: Self.json(["current": "long enough pw", "new": "a new password"])) { $0.status } == .noContent)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: nora.headers) { $0.status } == .ok)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: other.headers) { $0.status } == .unauthorized)
+            let old = try await client.execute(uri: "/api/login", method: .post, headers: [.contentType: "application/json"],
+                                               body: Self.json(["name": "nora", "password": "long enough pw"])) { $0.status }
+            #expect(old == .unauthorized)
+            _ = try await Self.login(client, "nora", password: "a new password")
+
+            // The last admin can be neither demoted nor removed; another admin makes it possible.
+            for (method, body) in [(HTTPRequest.Method.patch, Self.json(["role": "engineer"])), (.delete, ByteBuffer())] {
+                let refused = try await client.execute(uri: "/api/users/ada", method: method, headers: ada.headers, body: body) { $0 }
+                #expect(refused.status == .conflict && Self.error(refused).code == "last-admin")
+            }
+            #expect(try await client.execute(uri: "/api/users/erik", method: .patch, headers: ada.headers,
+                                             body: Self.json(["role": "admin"])) { $0.status } == .ok)
+            #expect(try await client.execute(uri: "/api/users/nora", method: .delete, headers: ada.headers) { $0.status } == .noContent)
+            #expect(try await client.execute(uri: "/api/users/nora", method: .delete, headers: ada.headers) { $0.status } == .notFound)
+            #expect(try await storage.user(named: "nora") == nil)
+            let actions = try await storage.audit(limit: 50).map(\.action)
+            for action in ["user.add", "user.change", "user.password", "user.remove"] { #expect(actions.contains(action), "\(action)") }
+        }
+    }
 }

@@ -316,3 +316,34 @@ extension StorageTests {
         }
     }
 }
+
+extension StorageTests {
+    @Test("users: listed by name; a change ends their sessions but the one kept; removed with their sessions", arguments: Backend.allCases)
+    func userManagement(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            for (name, role) in [("zoe", Role.viewer), ("ada", .admin)] {
+                try await store.addUser(UserRecord(name: name, passwordHash: "h-\(name)", role: role))
+            }
+            #expect(try await store.users().map(\.name) == ["ada", "zoe"])
+            let later = Self.t0 + 3600
+            for token in ["s1", "s2"] {
+                try await store.createSession(SessionRecord(tokenHash: token, user: "zoe", csrf: "c", expiresAt: later))
+            }
+            #expect(try await store.updateUser(named: "zoe", role: .engineer, passwordHash: nil, keepSession: "s2"))
+            #expect(try await store.user(named: "zoe")?.role == .engineer)
+            #expect(try await store.user(named: "zoe")?.passwordHash == "h-zoe")
+            #expect(try await store.session(tokenHash: "s1", at: Self.t0) == nil)
+            #expect(try await store.session(tokenHash: "s2", at: Self.t0) != nil)
+            #expect(try await store.updateUser(named: "zoe", role: nil, passwordHash: "h2", keepSession: nil))
+            #expect(try await store.session(tokenHash: "s2", at: Self.t0) == nil)
+            #expect(try await store.user(named: "zoe")?.passwordHash == "h2")
+            #expect(try await store.updateUser(named: "nobody", role: .admin, passwordHash: nil, keepSession: nil) == false)
+            try await store.createSession(SessionRecord(tokenHash: "s3", user: "zoe", csrf: "c", expiresAt: later))
+            #expect(try await store.deleteUser(named: "zoe"))
+            #expect(try await store.deleteUser(named: "zoe") == false)
+            #expect(try await store.user(named: "zoe") == nil)
+            #expect(try await store.session(tokenHash: "s3", at: Self.t0) == nil)
+            #expect(try await store.users().map(\.name) == ["ada"])
+        }
+    }
+}

@@ -69,6 +69,9 @@ public final class MQTTLink: @unchecked Sendable {
     private func configure() throws {
         try check("mosquitto_threaded_set", mosquitto_threaded_set(handle, true))
         try setProtocol(options.protocolVersion)
+        // A detection notice is a small write that must leave at once: with Nagle's algorithm it
+        // waits behind any unacknowledged segment, a round trip or a retransmission on a lossy link.
+        try check("mosquitto_int_option(tcp_nodelay)", mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1))
         if let caFile = options.caFile {
             try check("mosquitto_tls_set", mosquitto_tls_set(handle, caFile, nil, options.certFile, options.keyFile, nil))
         } else if options.certFile != nil || options.keyFile != nil {

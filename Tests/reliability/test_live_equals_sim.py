@@ -22,16 +22,18 @@ from pathlib import Path
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto, stop_groups
 
 REPO = Path(__file__).resolve().parents[2]
-WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "80"))
+WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "90"))
 SEED = 11
-POLES = [f"L{i}" for i in range(1, 7)]
+POLES = [f"L{i}" for i in range(1, 9)]
 SPACING = 35.0
 ROUTE = "live-eq"
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 
-# Dense traffic: per hour 250 pedestrians, 200 cyclists, 350 cars, every hour of the day (the route's
-# night may fall on any UTC hour) — about 18 road users in an 80 s window.
-COUNTS = "hour,pedestrian,cyclist,car\n" + "".join(f"{h},250,200,350\n" for h in range(24))
+# Dense traffic: per hour 30 pedestrians, 100 cyclists, 300 cars, every hour of the day (the route's
+# night may fall on any UTC hour) — about 11 road users in a 90 s window, mostly cars, which pass a
+# pole in a moment, so that the lamps go up and down often (a walker keeps them up for minutes).
+# With the same rates every hour, the seed gives the same road users whenever the window starts.
+COUNTS = "hour,pedestrian,cyclist,car\n" + "".join(f"{h},30,100,300\n" for h in range(24))
 
 
 def profile_text(lon: float) -> str:
@@ -64,12 +66,12 @@ def test_live_equals_sim(record):
     for b in (lichtweg, pole_bin):
         assert b.exists(), f"{b} is missing (LICHTWEG_BIN_DIR)"
     work = Path(tempfile.mkdtemp(prefix="lichtweg-live-eq-"))
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen] = []  # started with start_new_session=True, for stop_groups
+    broker = None
     began = time.monotonic()
     try:
         lon = night_longitude()
         broker, port = start_mosquitto(str(work), log=str(work / "mosquitto.log"))
-        procs.append(broker)
         key, pub = work / "signing.key", work / "signing.pub"
         subprocess.run([str(lichtweg), "key", "generate", "--private", str(key), "--public", str(pub)],
                        check=True, capture_output=True)
@@ -114,17 +116,17 @@ def test_live_equals_sim(record):
         print(json.dumps({k: v for k, v in result.items() if k != "mismatches"}, indent=1))
         for m in result["mismatches"]:
             print("  ", m)
-        for p in procs:
+        for p in [broker, *procs]:
             assert p.poll() is None, f"a process exited during the run: {p.args}"
 
         # The decisions agree, and the run had something to agree on.
         assert run.returncode == 0 and result["passed"], f"live differs from simulated: {result['mismatches']}"
         assert result["missing"] == 0 and result["extra"] == 0
-        assert result["roadUsers"] >= 8, result["roadUsers"]
-        assert result["decisions"] >= 20, result["decisions"]
+        assert result["roadUsers"] >= 6, result["roadUsers"]
+        assert result["decisions"] >= 15, result["decisions"]
         assert result["matched"] == result["decisions"]
         assert result["offsetsByCause"].get("notice", {}).get("count", 0) >= 3, result["offsetsByCause"]
-        assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 4, result["decisionsByPole"]
+        assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 5, result["decisionsByPole"]
         assert result["maxOffsetSeconds"] <= 0.5
 
         by_cause = {c: {"n": o["count"], "median_ms": round(o["median"] * 1000, 1), "max_ms": round(o["max"] * 1000, 1)}
@@ -141,6 +143,13 @@ def test_live_equals_sim(record):
                 "tolerance_ms": 500, "road_users": result["roadUsers"], "test_seconds": round(time.monotonic() - began, 1)})
     finally:
         stop_groups(procs)
+        if broker is not None:  # start_mosquitto does not give it a process group of its own
+            broker.terminate()
+            try:
+                broker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                broker.kill()
+                broker.wait(timeout=5)
         if KEEP:
             print(f"scratch kept: {work}")
         else:

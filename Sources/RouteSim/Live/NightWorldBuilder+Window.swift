@@ -12,12 +12,13 @@ extension NightWorldBuilder {
     /// and false triggers cause, cut at `end`. The poles live through the whole night around it,
     /// so they meet the window settled, with nobody around.
     ///
-    /// The random stream is the seed's stream for the window's first second, so the same seed and
-    /// start give the same world.
+    /// The random stream depends on the seed alone, not on the start: with the same hourly rates
+    /// the same seed gives the same road users at the same offsets into the window, whenever it
+    /// starts.
     mutating func buildWindow(start: Instant, end: Instant, users givenUsers: [RoadUser]?) -> NightWorld {
         let date = nightDate(containing: start)
         let plan = NightPlan.make(for: profile, date: date)
-        var random = SimRandom(seed: seed, stream: 0x11FE_0000_0000 ^ UInt64(max(0, start.secondsSinceEpoch.rounded(.down))))
+        var random = SimRandom(seed: seed, stream: 0x11FE_0000_0000)
         let users = givenUsers ?? generateUsers(from: start, to: end, random: &random)
         scratch.removeAll(keepingCapacity: true)
         for user in users { makeSensorEdges(for: user, random: &random) }

@@ -142,8 +142,14 @@ extension SimCommand {
                     throw SimInputError(message: "--pole-data \(entry): neither POLE=DIR nor a directory")
                 }
                 for pole in ids where directories[pole] == nil {
+                    // DIR/POLE is the data directory, or holds it as DIR/POLE/data (a pole's folder).
                     let dir = (entry as NSString).appendingPathComponent(pole)
-                    if FileManager.default.fileExists(atPath: dir) { directories[pole] = dir }
+                    let nested = (dir as NSString).appendingPathComponent("data")
+                    if FileManager.default.fileExists(atPath: (nested as NSString).appendingPathComponent("sim")) {
+                        directories[pole] = nested
+                    } else if FileManager.default.fileExists(atPath: dir) {
+                        directories[pole] = dir
+                    }
                 }
             }
         }

@@ -13,6 +13,11 @@ struct SimCommand: ParsableCommand {
         discussion: """
         Exit status: 0 when the run completed and every --assert holds, 1 when an assertion fails, \
         2 for bad input (profile, traffic file, parameters, assertion syntax).
+
+        With --live, a window starting now is run in virtual time and replayed in real time into \
+        running lichtweg-pole processes (sim backend; --pole-data), and their lamp decisions are \
+        compared pole by pole: exit 0 when they agree within --tolerance, 1 when they differ (or an \
+        assertion fails, or the live lamps do not settle), 2 for bad input.
         """
     )
 
@@ -60,7 +65,7 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "Replay a window starting now into running lichtweg-pole processes (sim backend) and compare their lamp decisions with the virtual run of the same window.")
     var live = false
 
-    @Option(help: "With --live: a pole's data directory, POLE=DIR (repeatable), or a directory holding one data directory per pole, named by its id. Every pole of the route must be given.")
+    @Option(help: "With --live: a pole's data directory, POLE=DIR (repeatable), or a directory holding one folder per pole, named by its id (its data directory, or a folder with the data directory in data/). Every pole of the route must be given.")
     var poleData: [String] = []
 
     @Option(help: "With --live: the window's length in seconds (5–3600).")

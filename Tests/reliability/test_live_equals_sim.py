@@ -8,6 +8,9 @@ window starting now from the seed and a dense traffic count, computes the virtua
 window, writes the sensor edges in real time into the poles' FIFOs, samples their PWM outputs and
 compares the decisions pole by pole. The test checks that it passed, that it compared enough
 decisions (including ones the poles made on their neighbours' notices) and records the figures.
+Then, so that the check is known to be able to fail, a short window is compared against a profile
+that differs from the poles' in one number (presence at 90 % instead of 100 %): it must report the
+decisions as different and exit 1.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from pathlib import Path
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto, stop_groups
 
 REPO = Path(__file__).resolve().parents[2]
-WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "90"))
+WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "75"))
 SEED = 11
 POLES = [f"L{i}" for i in range(1, 9)]
 SPACING = 35.0
@@ -30,13 +33,13 @@ ROUTE = "live-eq"
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 
 # Dense traffic: per hour 30 pedestrians, 100 cyclists, 300 cars, every hour of the day (the route's
-# night may fall on any UTC hour) — about 11 road users in a 90 s window, mostly cars, which pass a
+# night may fall on any UTC hour) — about 9 road users in a 75 s window, mostly cars, which pass a
 # pole in a moment, so that the lamps go up and down often (a walker keeps them up for minutes).
 # With the same rates every hour, the seed gives the same road users whenever the window starts.
 COUNTS = "hour,pedestrian,cyclist,car\n" + "".join(f"{h},30,100,300\n" for h in range(24))
 
 
-def profile_text(lon: float) -> str:
+def profile_text(lon: float, presence_level: int = 100) -> str:
     poles = []
     for i, pole in enumerate(POLES):
         sensors = [("a", "pir", "increasing", 21)]
@@ -46,7 +49,7 @@ def profile_text(lon: float) -> str:
         if i == len(POLES) - 1:
             sensors.append(("r", "radar", "increasing", 60))
         poles.append(pole_entry(pole, i * SPACING, lon, sensors=sensors))
-    presence = {"level": 100, "holdSeconds": 6, "rampUpSeconds": 0.5, "rampDownSeconds": 1.5, "polesAhead": 2,
+    presence = {"level": presence_level, "holdSeconds": 6, "rampUpSeconds": 0.5, "rampDownSeconds": 1.5, "polesAhead": 2,
                 "polesBehind": 1, "lookAheadSeconds": 6, "maxPolesAhead": 4, "fastSpeed": 8, "fastHoldSeconds": 5}
     return road_profile(ROUTE, poles, lon, base=20, presence=presence, comment="live equals simulated")
 
@@ -129,6 +132,18 @@ def test_live_equals_sim(record):
         assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 5, result["decisionsByPole"]
         assert result["maxOffsetSeconds"] <= 0.5
 
+        # The same poles against a profile that is not theirs: the comparison must see it.
+        other = work / "other.yaml"
+        other.write_text(profile_text(lon, presence_level=90))
+        wrong = subprocess.run([str(lichtweg), "sim", "--live", "--profile", str(other), "--seed", str(SEED),
+                                "--traffic", str(counts), "--window", "20", "--settle-timeout", "30", "--json",
+                                *pole_args], capture_output=True, text=True, timeout=80)
+        assert wrong.returncode == 1 and wrong.stdout.strip(), f"exit {wrong.returncode}:\n{wrong.stderr}"
+        differing = json.loads(wrong.stdout)
+        print(f"presence 90 % against poles at 100 %: {differing['decisions']} decisions, "
+              f"{differing['missing']} missing, {differing['extra']} extra")
+        assert not differing["passed"] and differing["missing"] > 0 and differing["extra"] > 0
+
         by_cause = {c: {"n": o["count"], "median_ms": round(o["median"] * 1000, 1), "max_ms": round(o["max"] * 1000, 1)}
                     for c, o in result["offsetsByCause"].items()}
         record("Live equals simulated",
@@ -140,7 +155,8 @@ def test_live_equals_sim(record):
                 "median_offset_ms": round(result["medianOffsetSeconds"] * 1000, 1),
                 "max_offset_ms": round(result["maxOffsetSeconds"] * 1000, 1), "by_cause": by_cause,
                 "replay_late_max_ms": round((result["replayLateMaxSeconds"] or 0) * 1000, 2),
-                "tolerance_ms": 500, "road_users": result["roadUsers"], "test_seconds": round(time.monotonic() - began, 1)})
+                "tolerance_ms": 500, "road_users": result["roadUsers"],
+                "wrong_profile_detected": f"{differing['missing']} missing, {differing['extra']} extra", "test_seconds": round(time.monotonic() - began, 1)})
     finally:
         stop_groups(procs)
         if broker is not None:  # start_mosquitto does not give it a process group of its own

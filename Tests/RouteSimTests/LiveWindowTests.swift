@@ -42,6 +42,13 @@ struct LiveWindowTests {
         #expect(a.users == b.users && a.edges == b.edges && a.changes == b.changes)
         #expect(a.edges.allSatisfy { $0.time >= Self.start.secondsSinceEpoch && $0.time < (Self.start + 120).secondsSinceEpoch })
         #expect(a.users.allSatisfy { $0.arrival >= Self.start && $0.arrival < Self.start + 120 })
+        // Another start: the same road users at the same offsets; a shorter window: the first of them.
+        let later = LiveWindow.compute(profile: Hand.profile(rampDown: 2), model: busy, seed: 7, start: Self.start + 600,
+                                       duration: 120)
+        #expect(later.users.count == a.users.count)
+        #expect(zip(later.users, a.users).allSatisfy { abs(($0.arrival - 600) - $1.arrival) < 1e-6 && $0.kind == $1.kind })
+        let short = LiveWindow.compute(profile: Hand.profile(rampDown: 2), model: busy, seed: 7, start: Self.start, duration: 40)
+        #expect(short.users.map(\.arrival) == a.users.filter { $0.arrival < Self.start + 40 }.map(\.arrival))
     }
 
     /// What a live pole would show for the hand-made window, `delay` late, sampled every 10 ms.

@@ -12,14 +12,14 @@ extension NightWorldBuilder {
     /// and false triggers cause, cut at `end`. The poles live through the whole night around it,
     /// so they meet the window settled, with nobody around.
     ///
-    /// The random stream depends on the seed alone, not on the start: with the same hourly rates
-    /// the same seed gives the same road users at the same offsets into the window, whenever it
-    /// starts.
+    /// The random streams depend on the seed alone, not on the start, and each kind of road user
+    /// has its own: with the same hourly rates the same seed gives the same road users at the same
+    /// offsets into the window whenever it starts, and a shorter window the first of them.
     mutating func buildWindow(start: Instant, end: Instant, users givenUsers: [RoadUser]?) -> NightWorld {
         let date = nightDate(containing: start)
         let plan = NightPlan.make(for: profile, date: date)
         var random = SimRandom(seed: seed, stream: 0x11FE_0000_0000)
-        let users = givenUsers ?? generateUsers(from: start, to: end, random: &random)
+        let users = givenUsers ?? generateUsers(from: start, to: end)
         scratch.removeAll(keepingCapacity: true)
         for user in users { makeSensorEdges(for: user, random: &random) }
         makeFalseTriggers(from: start, to: end, random: &random)
@@ -31,10 +31,11 @@ extension NightWorldBuilder {
 
     /// Road users arriving in `[start, end)`: per kind a Poisson process at the model's rate for
     /// the local hour, at either end of the route, numbered from 1 in order of arrival.
-    private func generateUsers(from start: Instant, to end: Instant, random: inout SimRandom) -> [RoadUser] {
+    private func generateUsers(from start: Instant, to end: Instant) -> [RoadUser] {
         var users: [RoadUser] = []
-        for kind in RoadUserKind.allCases {
+        for (k, kind) in RoadUserKind.allCases.enumerated() {
             guard let userModel = model.users[kind], userModel.hourly.count == 24 else { continue }
+            var random = SimRandom(seed: seed, stream: 0x11FE_0000_0001 + UInt64(k))
             var t = start
             while t < end {
                 let local = zone.local(t)

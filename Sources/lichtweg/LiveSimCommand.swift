@@ -22,7 +22,7 @@ extension SimCommand {
         if let loss, !(0...1).contains(loss) { throw SimInputError(message: "--loss \(loss) must be a probability 0–1") }
         guard report == nil else { throw SimInputError(message: "--report is not made with --live") }
         guard from == nil else { throw SimInputError(message: "--from does not go with --live: the window starts now") }
-        guard !poleData.isEmpty else { throw SimInputError(message: "--live needs --pole-data POLE=DIR (or a directory of pole data directories)") }
+        guard !poleData.isEmpty || dryRun else { throw SimInputError(message: "--live needs --pole-data POLE=DIR (or a directory of pole data directories)") }
         let profile: Profile
         switch ProfileFiles.load(self.profile) {
         case let .success(p): profile = p
@@ -42,6 +42,7 @@ extension SimCommand {
                 throw SimInputError(message: error.description)
             }
         }
+        if dryRun { return try printWindow(profile: profile, model: model) }
         let poles = try openPoles(profile)
 
         // MARK: Settle: the live lamps where the virtual run has them at the window's start
@@ -122,6 +123,26 @@ extension SimCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// `--dry-run`: the window that would start now, in virtual time only.
+    private func printWindow(profile: Profile, model: SimulationModel) throws {
+        let start = (WallClock.now() + 1).rounded(.up)
+        let plan = LiveWindow.compute(profile: profile, model: model, seed: seed, start: Instant(secondsSinceEpoch: start),
+                                      duration: window)
+        try checkNight(profile: profile, start: plan.start, end: plan.end)
+        let kinds = Dictionary(grouping: plan.users, by: { "\($0.kind)" }).mapValues(\.count)
+        print("window \(isoTime(start)) + \(SimText.number(window)) s, seed \(seed), \(model.name) (virtual run only)")
+        print("  road users   \(plan.users.count) " + kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)s" }.joined(separator: ", "))
+        print("  line edges   \(plan.edges.count)")
+        print("  decisions    \(plan.changes.map(\.count).reduce(0, +)): "
+              + plan.poleIDs.enumerated().map { "\($1) \(plan.changes[$0].count)" }.joined(separator: ", "))
+        for (i, changes) in plan.changes.enumerated() {
+            for c in changes {
+                print(String(format: "    %@ +%7.3f s  %@ %.1f → %.1f %%  (%@)", plan.poleIDs[i], c.time - start,
+                             c.rising ? "up  " : "down", c.from, c.to, plan.cause(of: c, atPole: i)))
+            }
+        }
     }
 
     /// The live poles in route order, from `--pole-data`.

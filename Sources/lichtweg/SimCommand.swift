@@ -77,6 +77,9 @@ struct SimCommand: ParsableCommand {
     @Option(help: "With --live: how often the poles' PWM outputs are sampled, in milliseconds (1–100).")
     var sampleMs: Double = 10
 
+    @Flag(help: "With --live: only compute the window (road users, line edges, the virtual run's decisions) and print it; no poles are needed.")
+    var dryRun = false
+
     @Option(help: "With --live: how long to wait for the live lamps to be where the virtual run has them before the window, in seconds.")
     var settleTimeout: Double = 60
 

@@ -25,15 +25,15 @@ from pathlib import Path
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto, stop_groups
 
 REPO = Path(__file__).resolve().parents[2]
-WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "60"))
-SEED = 11
+WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "75"))
+SEED = 19  # 8 road users in 75 s, 40 decisions (22 on neighbours' notices): `lichtweg sim --live --dry-run` shows them
 POLES = [f"L{i}" for i in range(1, 9)]
 SPACING = 35.0
 ROUTE = "live-eq"
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 
 # Dense traffic: per hour 30 pedestrians, 100 cyclists, 300 cars, every hour of the day (the route's
-# night may fall on any UTC hour) — about 7 road users in a 60 s window, mostly cars, which pass a
+# night may fall on any UTC hour) — 7 to 10 road users in a 75 s window for most seeds, mostly cars, which pass a
 # pole in a moment, so that the lamps go up and down often (a walker keeps them up for minutes).
 # With the same rates every hour, the seed gives the same road users whenever the window starts
 # (and a shorter window the first of them).
@@ -127,10 +127,10 @@ def test_live_equals_sim(record):
         assert run.returncode == 0 and result["passed"], f"live differs from simulated: {result['mismatches']}"
         assert result["missing"] == 0 and result["extra"] == 0
         assert result["roadUsers"] >= 6, result["roadUsers"]
-        assert result["decisions"] >= 15, result["decisions"]
+        assert result["decisions"] >= 30, result["decisions"]
         assert result["matched"] == result["decisions"]
-        assert result["offsetsByCause"].get("notice", {}).get("count", 0) >= 3, result["offsetsByCause"]
-        assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 5, result["decisionsByPole"]
+        assert result["offsetsByCause"].get("notice", {}).get("count", 0) >= 10, result["offsetsByCause"]
+        assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 6, result["decisionsByPole"]
         assert result["maxOffsetSeconds"] <= 0.5
 
         # The same poles against a profile that is not theirs: the comparison must see it.

@@ -25,15 +25,15 @@ from pathlib import Path
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto, stop_groups
 
 REPO = Path(__file__).resolve().parents[2]
-WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "75"))
-SEED = 19  # 8 road users in 75 s, 40 decisions (22 on neighbours' notices): `lichtweg sim --live --dry-run` shows them
+WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "70"))
+SEED = 19  # 8 road users in 70 s, 40 decisions (22 on neighbours' notices): `lichtweg sim --live --dry-run` shows them
 POLES = [f"L{i}" for i in range(1, 9)]
 SPACING = 35.0
 ROUTE = "live-eq"
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 
 # Dense traffic: per hour 30 pedestrians, 100 cyclists, 300 cars, every hour of the day (the route's
-# night may fall on any UTC hour) — 7 to 10 road users in a 75 s window for most seeds, mostly cars, which pass a
+# night may fall on any UTC hour) — 7 to 10 road users in a 70 s window for most seeds, mostly cars, which pass a
 # pole in a moment, so that the lamps go up and down often (a walker keeps them up for minutes).
 # With the same rates every hour, the seed gives the same road users whenever the window starts
 # (and a shorter window the first of them).
@@ -137,7 +137,7 @@ def test_live_equals_sim(record):
         other = work / "other.yaml"
         other.write_text(profile_text(lon, presence_level=90))
         wrong = subprocess.run([str(lichtweg), "sim", "--live", "--profile", str(other), "--seed", str(SEED),
-                                "--traffic", str(counts), "--window", "25", "--settle-timeout", "30", "--json",
+                                "--traffic", str(counts), "--window", "15", "--settle-timeout", "30", "--json",
                                 *pole_args], capture_output=True, text=True, timeout=80)
         assert wrong.returncode == 1 and wrong.stdout.strip(), f"exit {wrong.returncode}:\n{wrong.stderr}"
         differing = json.loads(wrong.stdout)

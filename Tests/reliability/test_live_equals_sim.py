@@ -25,15 +25,15 @@ from pathlib import Path
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto, stop_groups
 
 REPO = Path(__file__).resolve().parents[2]
-WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "70"))
-SEED = 19  # 8 road users in 70 s, 40 decisions (22 on neighbours' notices): `lichtweg sim --live --dry-run` shows them
+WINDOW = int(os.environ.get("LICHTWEG_LIVE_WINDOW_SECONDS", "90"))
+SEED = 19  # 10 road users in 90 s, 30 decisions (18 on neighbours' notices): `lichtweg sim --live --dry-run` shows them
 POLES = [f"L{i}" for i in range(1, 9)]
 SPACING = 35.0
 ROUTE = "live-eq"
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 
 # Dense traffic: per hour 30 pedestrians, 100 cyclists, 300 cars, every hour of the day (the route's
-# night may fall on any UTC hour) — 7 to 10 road users in a 70 s window for most seeds, mostly cars, which pass a
+# night may fall on any UTC hour) — 5 to 13 road users in a 90 s window for most seeds, mostly cars, which pass a
 # pole in a moment, so that the lamps go up and down often (a walker keeps them up for minutes).
 # With the same rates every hour, the seed gives the same road users whenever the window starts
 # (and a shorter window the first of them).
@@ -52,7 +52,9 @@ def profile_text(lon: float, presence_level: int = 100) -> str:
         poles.append(pole_entry(pole, i * SPACING, lon, sensors=sensors))
     presence = {"level": presence_level, "holdSeconds": 6, "rampUpSeconds": 0.5, "rampDownSeconds": 1.5, "polesAhead": 2,
                 "polesBehind": 1, "lookAheadSeconds": 6, "maxPolesAhead": 4, "fastSpeed": 8, "fastHoldSeconds": 5}
-    return road_profile(ROUTE, poles, lon, base=20, presence=presence, comment="live equals simulated")
+    # A 2 s step ramp: a pole that receives the profile at night comes down from its failsafe 100 %
+    # to the base in 2 s instead of the default 30 s, so the run need not wait as long to start.
+    return road_profile(ROUTE, poles, lon, base=20, step_ramp=2, presence=presence, comment="live equals simulated")
 
 
 def pole_yaml(pole: str, directory: Path, port: int, key: Path, lon: float, end: bool) -> str:
@@ -127,7 +129,7 @@ def test_live_equals_sim(record):
         assert run.returncode == 0 and result["passed"], f"live differs from simulated: {result['mismatches']}"
         assert result["missing"] == 0 and result["extra"] == 0
         assert result["roadUsers"] >= 6, result["roadUsers"]
-        assert result["decisions"] >= 30, result["decisions"]
+        assert result["decisions"] >= 25, result["decisions"]
         assert result["matched"] == result["decisions"]
         assert result["offsetsByCause"].get("notice", {}).get("count", 0) >= 10, result["offsetsByCause"]
         assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 6, result["decisionsByPole"]

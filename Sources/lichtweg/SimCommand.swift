@@ -13,6 +13,11 @@ struct SimCommand: ParsableCommand {
         discussion: """
         Exit status: 0 when the run completed and every --assert holds, 1 when an assertion fails, \
         2 for bad input (profile, traffic file, parameters, assertion syntax).
+
+        With --live, a window starting now is run in virtual time and replayed in real time into \
+        running lichtweg-pole processes (sim backend; --pole-data), and their lamp decisions are \
+        compared pole by pole: exit 0 when they agree within --tolerance, 1 when they differ (or an \
+        assertion fails, or the live lamps do not settle), 2 for bad input.
         """
     )
 
@@ -52,8 +57,35 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "No progress bar, even on a terminal.")
     var noProgress = false
 
+    @Option(help: "Multiply the traffic model's hourly arrivals by this factor (0–10000), e.g. to give a short --live window enough road users.")
+    var trafficScale: Double = 1
+
+    // MARK: Live (see LiveSimCommand.swift)
+
+    @Flag(help: "Replay a window starting now into running lichtweg-pole processes (sim backend) and compare their lamp decisions with the virtual run of the same window.")
+    var live = false
+
+    @Option(help: "With --live: a pole's data directory, POLE=DIR (repeatable), or a directory holding one folder per pole, named by its id (its data directory, or a folder with the data directory in data/). Every pole of the route must be given.")
+    var poleData: [String] = []
+
+    @Option(help: "With --live: the window's length in seconds (5–3600).")
+    var window: Double = 120
+
+    @Option(help: "With --live: how much later than in the virtual run a decision may show live, in seconds (the live path's latency).")
+    var tolerance: Double = 0.5
+
+    @Option(help: "With --live: how often the poles' PWM outputs are sampled, in milliseconds (1–100).")
+    var sampleMs: Double = 10
+
+    @Flag(help: "With --live: only compute the window (road users, line edges, the virtual run's decisions) and print it; no poles are needed.")
+    var dryRun = false
+
+    @Option(help: "With --live: how long to wait for the live lamps to be where the virtual run has them before the window, in seconds.")
+    var settleTimeout: Double = 60
+
     func run() throws {
         do {
+            if live { return try runLive() }
             try simulate()
         } catch let error as SimInputError {
             printError("lichtweg sim: \(error.message)")
@@ -154,7 +186,20 @@ struct SimCommand: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    private func loadModel(for profile: Profile) throws -> SimulationModel {
+    /// The traffic model (`--traffic` or the default beside the profile), scaled by `--traffic-scale`.
+    func loadModel(for profile: Profile) throws -> SimulationModel {
+        guard trafficScale >= 0 && trafficScale <= 10_000 else {
+            throw SimInputError(message: "--traffic-scale \(trafficScale) must be 0–10000")
+        }
+        var model = try loadUnscaledModel(for: profile)
+        if trafficScale != 1 {
+            for kind in model.users.keys { model.users[kind]!.hourly = model.users[kind]!.hourly.map { $0 * trafficScale } }
+            model.name += String(format: ", traffic × %g", trafficScale)
+        }
+        return model
+    }
+
+    private func loadUnscaledModel(for profile: Profile) throws -> SimulationModel {
         let profileDir = (self.profile as NSString).deletingLastPathComponent
         let trafficDir = ((profileDir.isEmpty ? "." : profileDir) as NSString).appendingPathComponent("traffic")
         let routeModel = (trafficDir as NSString).appendingPathComponent("\(profile.route.id).yaml")

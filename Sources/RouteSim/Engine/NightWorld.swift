@@ -69,7 +69,7 @@ struct NightWorldBuilder: Sendable {
 
     /// Reused between nights: the number of edges per second of the night (counting sort).
     private var bucketStarts: [Int32] = []
-    private var scratch: [WorldEdge] = []
+    var scratch: [WorldEdge] = []
 
     init(profile: Profile, model: SimulationModel, seed: UInt64) {
         self.profile = profile
@@ -151,7 +151,7 @@ struct NightWorldBuilder: Sendable {
 
     /// Turns a road user's path into sensor line activity: a sensor is active while the road user
     /// moves through its zone (unless it misses them), and for its hold time after.
-    private mutating func makeSensorEdges(for user: RoadUser, random: inout SimRandom) {
+    mutating func makeSensorEdges(for user: RoadUser, random: inout SimRandom) {
         let physics = model.sensors
         let kind = kindIndex[user.kind]!
         for leg in user.legs {
@@ -188,7 +188,7 @@ struct NightWorldBuilder: Sendable {
         }
     }
 
-    private mutating func makeFalseTriggers(from start: Instant, to end: Instant, random: inout SimRandom) {
+    mutating func makeFalseTriggers(from start: Instant, to end: Instant, random: inout SimRandom) {
         guard !model.sensors.ideal else { return }
         for (s, slot) in slots.enumerated() {
             let perHour = slot.falseTriggersPerHour
@@ -209,7 +209,7 @@ struct NightWorldBuilder: Sendable {
     /// The edges made, ordered by (time, order): a counting sort by the second of the night, then
     /// insertion sort within each second (a few edges each). Much cheaper than a heap of all of
     /// them, which used to be a sixth of a simulation.
-    private mutating func sortedEdges(from origin: Double) -> [WorldEdge] {
+    mutating func sortedEdges(from origin: Double) -> [WorldEdge] {
         let n = scratch.count
         guard n > 1 else { return scratch }
         let buckets = 86_400 * 2 + 2  // a night is 23 to 25 h; later edges share the last bucket

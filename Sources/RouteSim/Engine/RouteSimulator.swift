@@ -124,7 +124,7 @@ public struct RouteSimulator {
         simulate(worlds.build(date: date, users: givenUsers))
     }
 
-    private mutating func simulate(_ world: NightWorld) -> NightRecord {
+    mutating func simulate(_ world: NightWorld) -> NightRecord {
         let plan = world.plan
         let date = world.date
         // What the machine answers to each event; one buffer for all of them.

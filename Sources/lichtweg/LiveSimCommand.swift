@@ -111,18 +111,8 @@ extension SimCommand {
         } else {
             print(summary.text(comparison: comparison, poleIDs: plan.poleIDs, start: t0))
         }
-        var failed = !comparison.passed
-        let values = summary.metrics
-        for gate in gates {
-            let actual = values[gate.metric] ?? .nan
-            if gate.holds(for: actual) {
-                printError("assert \(gate): ok (\(SimText.number(actual)))")
-            } else {
-                printError("assert \(gate): FAILED — \(gate.metric) is \(SimText.number(actual))")
-                failed = true
-            }
-        }
-        if failed { throw ExitCode(1) }
+        let held = Self.check(gates, against: summary.metrics)
+        if !comparison.passed || !held { throw ExitCode(1) }
     }
 
     /// `--dry-run`: the window that would start now, in virtual time only.

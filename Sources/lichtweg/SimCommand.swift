@@ -171,19 +171,22 @@ struct SimCommand: ParsableCommand {
             printError("report written to \(report)/report.md")
         }
 
-        // MARK: Gates
-        var failed = false
-        let values = summary.metrics
+        if !Self.check(gates, against: summary.metrics) { throw ExitCode(1) }
+    }
+
+    /// Prints each `--assert` gate's outcome; false if any failed.
+    static func check(_ gates: [Assertion], against values: [String: Double]) -> Bool {
+        var held = true
         for gate in gates {
             let actual = values[gate.metric] ?? .nan
             if gate.holds(for: actual) {
                 printError("assert \(gate): ok (\(SimText.number(actual)))")
             } else {
                 printError("assert \(gate): FAILED — \(gate.metric) is \(SimText.number(actual))")
-                failed = true
+                held = false
             }
         }
-        if failed { throw ExitCode(1) }
+        return held
     }
 
     /// The traffic model (`--traffic` or the default beside the profile), scaled by `--traffic-scale`.

@@ -9,6 +9,17 @@ Used by scripts/bench_*.py, scripts/demo_route.py, scripts/hil.d/guest.py, Tests
 import os, socket, subprocess, time
 
 
+def write_json_atomically(path, obj):
+    """`obj` as JSON at `path`, whole or not at all: a temporary file, fsync, rename (a reader
+    on the other side of a 9p mount or after a crash never sees half a file)."""
+    import json
+    with open(path + ".tmp", "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(path + ".tmp", path)
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     s = socket.socket()

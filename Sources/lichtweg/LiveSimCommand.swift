@@ -23,13 +23,7 @@ extension SimCommand {
         guard report == nil else { throw SimInputError(message: "--report is not made with --live") }
         guard from == nil else { throw SimInputError(message: "--from does not go with --live: the window starts now") }
         guard !poleData.isEmpty || dryRun else { throw SimInputError(message: "--live needs --pole-data POLE=DIR (or a directory of pole data directories)") }
-        let profile: Profile
-        switch ProfileFiles.load(self.profile) {
-        case let .success(p): profile = p
-        case let .failure(problems):
-            for d in problems.diagnostics { printError(d.description) }
-            throw SimInputError(message: "the profile \(self.profile) is not valid")
-        }
+        let profile = try loadProfile()
         var model = try loadModel(for: profile)
         if idealSensors { model = model.withIdealSensors }
         // The network of the live path: a loopback broker, nothing lost.

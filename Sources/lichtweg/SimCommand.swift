@@ -100,13 +100,7 @@ struct SimCommand: ParsableCommand {
         guard (1...3660).contains(nights) else { throw SimInputError(message: "--nights \(nights) must be 1–3660") }
         if let latency, !(0...600).contains(latency) { throw SimInputError(message: "--latency \(latency) s must be 0–600") }
         if let loss, !(0...1).contains(loss) { throw SimInputError(message: "--loss \(loss) must be a probability 0–1") }
-        let profile: Profile
-        switch ProfileFiles.load(self.profile) {
-        case let .success(p): profile = p
-        case let .failure(problems):
-            for d in problems.diagnostics { printError(d.description) }
-            throw SimInputError(message: "the profile \(self.profile) is not valid")
-        }
+        let profile = try loadProfile()
         var model = try loadModel(for: profile)
         if idealSensors { model = model.withIdealSensors }
         if let latency {
@@ -187,6 +181,16 @@ struct SimCommand: ParsableCommand {
             }
         }
         return held
+    }
+
+    /// `--profile`, loaded and validated; its problems printed, each with file, line and field.
+    func loadProfile() throws -> Profile {
+        switch ProfileFiles.load(self.profile) {
+        case let .success(p): return p
+        case let .failure(problems):
+            for d in problems.diagnostics { printError(d.description) }
+            throw SimInputError(message: "the profile \(self.profile) is not valid")
+        }
     }
 
     /// The traffic model (`--traffic` or the default beside the profile), scaled by `--traffic-scale`.

@@ -185,15 +185,19 @@ class ReceiptingLoad(threading.Thread):
                     self.sent += 1
                 self._publish(p, key, payload)
                 self.last_to[p] = parse_iso(iso(now))
-            with self.lock:
-                due = [(k, v) for k, v in self.pending.items() if v[1] <= mono]
-                for k, v in due:
-                    v[1] = mono + min(RESEND_AFTER * 2 ** v[2], RESEND_MAX)
-                    v[2] += 1
-                    self.resent += 1
-                    self.resent_keys.add(k)
+            self._resend_due(mono)
+
+    def _resend_due(self, mono: float) -> None:
+        """Sends again every report whose receipt is overdue; each is due again later (doubling)."""
+        with self.lock:
+            due = [(k, v) for k, v in self.pending.items() if v[1] <= mono]
             for k, v in due:
-                self._publish(k[0], k, v[0])
+                v[1] = mono + min(RESEND_AFTER * 2 ** v[2], RESEND_MAX)
+                v[2] += 1
+                self.resent += 1
+                self.resent_keys.add(k)
+        for k, v in due:
+            self._publish(k[0], k, v[0])
 
     def unconfirmed(self) -> int:
         with self.lock:
@@ -209,15 +213,7 @@ class ReceiptingLoad(threading.Thread):
         end = time.monotonic() + seconds
         while time.monotonic() < end and self.unconfirmed():
             mono = time.monotonic()
-            with self.lock:
-                due = [(k, v) for k, v in self.pending.items() if v[1] <= mono]
-                for k, v in due:
-                    v[1] = mono + min(RESEND_AFTER * 2 ** v[2], RESEND_MAX)
-                    v[2] += 1
-                    self.resent += 1
-                    self.resent_keys.add(k)
-            for k, v in due:
-                self._publish(k[0], k, v[0])
+            self._resend_due(mono)
             time.sleep(0.2)
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ ap.add_argument("--run", required=True, help="read-write folder shared with the 
 ap.add_argument("--bin", required=True, help="folder with the release binaries")
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(args.repo, "scripts"))
-from testbed import night_longitude  # noqa: E402
+from testbed import night_longitude, write_json_atomically  # noqa: E402
 
 WORK = "/run/hil"           # guest-local scratch (tmpfs)
 PERIOD_NS = 1_000_000          # 1 kHz PWM
@@ -551,11 +551,7 @@ finally:
         if p.poll() is None:
             p.kill()
     result["seconds"] = round(time.monotonic() - started, 1)
-    with open(f"{args.run}/result.json.tmp", "w") as f:
-        json.dump(result, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(f"{args.run}/result.json.tmp", f"{args.run}/result.json")
+    write_json_atomically(f"{args.run}/result.json", result)
     failed = [c for c in checks if not c["ok"]]
     log(f"{len(checks) - len(failed)} of {len(checks)} checks passed")
 sys.exit(1 if failed or not checks else 0)

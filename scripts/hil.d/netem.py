@@ -36,7 +36,7 @@ ap.add_argument("--run", required=True, help="read-write folder shared with the 
 ap.add_argument("--bin", required=True, help="folder with the release binaries")
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(args.repo, "scripts"))
-from testbed import night_longitude, pole_entry, road_profile  # noqa: E402
+from testbed import night_longitude, pole_entry, road_profile, write_json_atomically  # noqa: E402
 
 WORK = "/run/netem"
 PAIRS = int(os.environ.get("LICHTWEG_NETEM_PAIRS", "6"))
@@ -473,11 +473,7 @@ finally:
         if pr.poll() is None:
             pr.kill()
     result["seconds"] = round(time.monotonic() - started, 1)
-    with open(f"{args.run}/netem.json.tmp", "w") as f:
-        json.dump(result, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(f"{args.run}/netem.json.tmp", f"{args.run}/netem.json")
+    write_json_atomically(f"{args.run}/netem.json", result)
     failed = [c for c in checks if not c["ok"]]
     log(f"{len(checks) - len(failed)} of {len(checks)} netem checks passed")
 sys.exit(1 if failed or not checks else 0)

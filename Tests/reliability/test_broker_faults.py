@@ -315,61 +315,115 @@ class Watcher:
             pass
 
 
-class LoadGenerator(threading.Thread):
+class ReceiptingLoad(threading.Thread):
     """Heavy telemetry: `count` synthetic poles on an unstored route (their retained state makes
-    the control plane keep their reports), each reporting every `period` s while connected, each
-    report starting where the previous one ended. Records which reports the broker acknowledged."""
+    the control plane keep their reports), each reporting every `period` s over one paho
+    connection while connected, each report starting where the previous one ended. They follow the
+    poles' resend rule (UnconfirmedTelemetry): a report the control plane has not receipted is sent
+    again after `resend_after` s, doubling up to `resend_max` s. Knows which reports the broker
+    acknowledged: the broker itself may lose those (its autosave is once a second, and it is
+    SIGKILLed), the protocol must not."""
 
-    def __init__(self, port: int, count: int = 10, period: float = 0.05):
+    def __init__(self, port: int, count: int = 10, period: float = 0.1, prefix: str = "LOAD", route: str = "rel-load",
+                 resend_after: float = 5.0, resend_max: float = 20.0):
         super().__init__(daemon=True)
-        self.poles = [f"LOAD{i:02d}" for i in range(count)]
+        self.poles = [f"{prefix}{i:02d}" for i in range(count)]
         self.period = period
+        self.resend_after, self.resend_max = resend_after, resend_max
         self.stopping = threading.Event()
         self.lock = threading.Lock()
-        self.infos: list[tuple[mqtt.MQTTMessageInfo, tuple[str, float]]] = []  # what was published, and as what
+        self.infos: list[tuple[mqtt.MQTTMessageInfo, tuple[str, int]]] = []
+        # (pole, from in ms) -> [payload, next due (monotonic), sends]
+        self.pending: dict[tuple[str, int], list] = {}
+        self.receipted: set[tuple[str, int]] = set()
+        self.resent = 0
+        self.resent_keys: set[tuple[str, int]] = set()
         self.sent = 0
         self.last_to = {p: time.time() for p in self.poles}
-        self.energy = {p: 0.0 for p in self.poles}
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rel-load-{os.getpid()}",
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rel-{prefix.lower()}-{os.getpid()}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+        self.client.on_message = self._message
+        self.client.on_connect = self._connected
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
         wait_for("load generator connected", self.client.is_connected, 10)
         for p in self.poles:
-            state = {"schema": "lichtweg.state/1", "pole": p, "route": "rel-load", "state": "base", "level": 10,
+            state = {"schema": "lichtweg.state/1", "pole": p, "route": route, "state": "base", "level": 10,
                      "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
                      "at": iso(time.time()), "droppedMessages": 0}
             self.client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
 
-    def acked(self) -> set[tuple[str, float]]:
-        """(pole, from) of the reports the broker acknowledged (PUBACK)."""
+    def _connected(self, client, userdata, flags, reason, properties):
+        client.subscribe([(f"lichtweg/v1/pole/{p}/telemetry-receipt", 1) for p in self.poles])
+
+    def _message(self, client, userdata, msg):
+        try:
+            receipt = json.loads(msg.payload)
+            keys = {(receipt["pole"], round(parse_iso(f) * 1000)) for f in receipt["reports"]}
+        except (ValueError, KeyError, TypeError):
+            return
+        with self.lock:
+            self.receipted |= keys
+            for k in keys:
+                self.pending.pop(k, None)
+
+    def acked(self) -> set[tuple[str, int]]:
+        """(pole, from in ms) of every report the broker acknowledged at least once."""
         with self.lock:
             return {key for info, key in self.infos if info.is_published()}
+
+    def _publish(self, pole: str, key: tuple[str, int], payload: str) -> None:
+        info = self.client.publish(f"lichtweg/v1/pole/{pole}/telemetry", payload, qos=1)
+        with self.lock:
+            self.infos.append((info, key))
 
     def run(self) -> None:
         while not self.stopping.wait(self.period):
             if not self.client.is_connected():
-                continue  # like a pole: the next report covers the whole outage
-            now = time.time()
+                continue
+            now, mono = time.time(), time.monotonic()
             for p in self.poles:
-                wh = 0.01
-                self.energy[p] += wh
-                payload = {"schema": "lichtweg.telemetry/1", "pole": p, "from": iso(self.last_to[p]), "to": iso(now),
-                           "energyWh": round(self.energy[p], 4), "intervalEnergyWh": wh, "detections": 0, "edges": 0,
-                           "repeatedEdges": 0, "bounces": 0, "level": 10, "litSeconds": 0.05, "levelPercentSeconds": 0.5}
-                # Not under self.lock: paho's network thread must never wait for it.
-                info = self.client.publish(f"lichtweg/v1/pole/{p}/telemetry", json.dumps(payload), qos=1)
+                payload = json.dumps({"schema": "lichtweg.telemetry/1", "pole": p, "from": iso(self.last_to[p]), "to": iso(now),
+                                      "energyWh": 0, "intervalEnergyWh": 0.001, "detections": 0, "edges": 0,
+                                      "repeatedEdges": 0, "bounces": 0, "level": 10})
+                key = (p, round(parse_iso(iso(self.last_to[p])) * 1000))
                 with self.lock:
-                    self.infos.append((info, (p, round(parse_iso(payload["from"]), 3))))
+                    self.pending[key] = [payload, mono + self.resend_after, 1]
                     self.sent += 1
+                self._publish(p, key, payload)
                 self.last_to[p] = parse_iso(iso(now))
+            self._resend_due(mono)
+
+    def _resend_due(self, mono: float) -> None:
+        """Sends again every report whose receipt is overdue; each is due again later (doubling)."""
+        with self.lock:
+            due = [(k, v) for k, v in self.pending.items() if v[1] <= mono]
+            for k, v in due:
+                v[1] = mono + min(self.resend_after * 2 ** v[2], self.resend_max)
+                v[2] += 1
+                self.resent += 1
+                self.resent_keys.add(k)
+        for k, v in due:
+            self._publish(k[0], k, v[0])
+
+    def unconfirmed(self) -> int:
+        with self.lock:
+            return len(self.pending)
 
     def finish(self) -> None:
+        """Stops making new reports; resending goes on in `drain`."""
         self.stopping.set()
         self.join(5)
+
+    def drain(self, seconds: float) -> None:
+        """Keeps resending until every report is receipted or `seconds` have passed."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self.unconfirmed():
+            mono = time.monotonic()
+            self._resend_due(mono)
+            time.sleep(0.2)
 
     def close(self) -> None:
         self.stopping.set()
@@ -485,7 +539,7 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
         rig.api.post(f"/api/routes/{ROUTE}/rollouts", {"version": 1})
         wait_for("version 1 rolled out", lambda: rig.rollout()["state"] == "completed", 30)
         watcher = Watcher(rig.bport, "broker")
-        load = LoadGenerator(rig.bport)
+        load = ReceiptingLoad(rig.bport, period=0.05)
         load.start()
         sampler = LevelSampler(rig)
         sampler.start()
@@ -498,9 +552,12 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
             if during:
                 during(t_kill)
             time.sleep(max(0.0, t_kill + seconds - time.monotonic()))
+            # The control plane may connect before start_broker has seen the port open (it polls
+            # every 50 ms): its reconnection counts from the broker's start.
+            t_start = time.monotonic()
             t_up = rig.start_broker()
-            k = {"n": n, "outage_s": round(t_up - t_kill, 2), "t_kill": t_kill, "t_up": t_up, "wall_up": time.time(),
-                 "wall_kill": wall_kill}
+            k = {"n": n, "outage_s": round(t_up - t_kill, 2), "t_kill": t_kill, "t_up": t_up, "t_start": t_start,
+                 "wall_up": time.time(), "wall_kill": wall_kill}
             kills.append(k)
             return k
 
@@ -515,8 +572,8 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
             seen = wait_for(f"kill {k['n']}: every pole online again", poles_back, seconds, 0.2)
             k["pole_reconnect_s"] = {p: round(v, 2) for p, v in sorted(seen.items())}
             central_at = wait_for(f"kill {k['n']}: central reconnected",
-                                  lambda: central_log.first_after("broker connected", k["t_up"]), seconds, 0.1)
-            k["central_reconnect_s"] = round(central_at - k["t_up"], 2)
+                                  lambda: central_log.first_after("broker connected", k["t_start"]), seconds, 0.1)
+            k["central_reconnect_s"] = round(central_at - k["t_start"], 2)
             wait_for(f"kill {k['n']}: central sees every pole online",
                      lambda: rig.metrics().get("lichtweg_central_poles_online", 0) >= len(POLES), 15, 0.2)
 
@@ -594,6 +651,7 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
         wait_for("a report of every pole after the last restart", lambda: all(
             (rig.query("SELECT max(to_at) FROM telemetry_reports WHERE pole = ?", (p,))[0][0] or 0) > t_end + 1 for p in POLES), 20, 0.5)
         load.finish()
+        load.drain(60)
         cutoff = time.monotonic()  # what the watcher saw until now must be stored 2 s later
         time.sleep(2)
         sampler.stopping.set()
@@ -621,7 +679,7 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
                 first_last[p] = (rows[0][0], rows[-1][1])
         real_gaps = {p: g for p, g in gaps.items() if g and p in POLES}
         load_gaps = {p: g for p, g in gaps.items() if g and p in load.poles}
-        stored_keys = {(p, round(f, 3)) for p in load.poles
+        stored_keys = {(p, round(f * 1000)) for p in load.poles
                        for (f,) in rig.query("SELECT from_at FROM telemetry_reports WHERE pole = ?", (p,))}
         acked = load.acked()
         missing_acked = sorted(acked - stored_keys)
@@ -666,6 +724,8 @@ def test_broker_killed_during_rollout_and_telemetry(rig: Rig, record):
             "load_reports_acked": len(acked),
             "load_reports_stored": sum(stored[p] for p in load.poles),
             "load_acked_missing": len(missing_acked),
+            "load_resends": load.resent,
+            "load_unreceipted_at_end": load.unconfirmed(),
             "load_gaps": sum(len(g) for g in load_gaps.values()),
             "reports_seen_not_stored": unseen_by_central,
             "energy_counter_decreases": sum(len(v) for v in energy_drops.values()),

@@ -24,19 +24,15 @@ again, stored only after a resend, and each instance's share.
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
-from test_broker_faults import KEEP, Rig, chain_gaps, iso, parse_iso, unwind_on_sigterm, wait_for
+from test_broker_faults import KEEP, ReceiptingLoad, Rig, chain_gaps, unwind_on_sigterm, wait_for
 from testbed import free_port, start_postgres, wait_port
 
 SESSION_EXPIRY = 8      # seconds: how long the broker still queues a dead instance's share
@@ -112,119 +108,6 @@ class FailoverRig(Rig):
         return rows
 
 
-class ReceiptingLoad(threading.Thread):
-    """`count` synthetic poles reporting every `period` s over one paho connection, with the
-    poles' resend rule: a report the control plane has not receipted is sent again after
-    RESEND_AFTER s, doubling up to RESEND_MAX s. Knows which reports the broker acknowledged."""
-
-    def __init__(self, port: int, count: int = 10, period: float = 0.1):
-        super().__init__(daemon=True)
-        self.poles = [f"FLOAD{i:02d}" for i in range(count)]
-        self.period = period
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.infos: list[tuple[mqtt.MQTTMessageInfo, tuple[str, int]]] = []
-        # (pole, from in ms) -> [payload, next due (monotonic), sends]
-        self.pending: dict[tuple[str, int], list] = {}
-        self.receipted: set[tuple[str, int]] = set()
-        self.resent = 0
-        self.resent_keys: set[tuple[str, int]] = set()
-        self.sent = 0
-        self.last_to = {p: time.time() for p in self.poles}
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rel-fload-{os.getpid()}",
-                                  clean_session=False, protocol=mqtt.MQTTv311)
-        self.client.max_inflight_messages_set(100)
-        self.client.max_queued_messages_set(0)
-        self.client.on_message = self._message
-        self.client.on_connect = self._connected
-        self.client.connect("127.0.0.1", port, keepalive=5)
-        self.client.loop_start()
-        wait_for("failover load connected", self.client.is_connected, 10)
-        for p in self.poles:
-            state = {"schema": "lichtweg.state/1", "pole": p, "route": "rel-fload", "state": "base", "level": 10,
-                     "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
-                     "at": iso(time.time()), "droppedMessages": 0}
-            self.client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
-
-    def _connected(self, client, userdata, flags, reason, properties):
-        client.subscribe([(f"lichtweg/v1/pole/{p}/telemetry-receipt", 1) for p in self.poles])
-
-    def _message(self, client, userdata, msg):
-        try:
-            receipt = json.loads(msg.payload)
-            keys = {(receipt["pole"], round(parse_iso(f) * 1000)) for f in receipt["reports"]}
-        except (ValueError, KeyError, TypeError):
-            return
-        with self.lock:
-            self.receipted |= keys
-            for k in keys:
-                self.pending.pop(k, None)
-
-    def acked(self) -> set[tuple[str, int]]:
-        """(pole, from in ms) of every report the broker acknowledged at least once."""
-        with self.lock:
-            return {key for info, key in self.infos if info.is_published()}
-
-    def _publish(self, pole: str, key: tuple[str, int], payload: str) -> None:
-        info = self.client.publish(f"lichtweg/v1/pole/{pole}/telemetry", payload, qos=1)
-        with self.lock:
-            self.infos.append((info, key))
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.period):
-            if not self.client.is_connected():
-                continue
-            now, mono = time.time(), time.monotonic()
-            for p in self.poles:
-                payload = json.dumps({"schema": "lichtweg.telemetry/1", "pole": p, "from": iso(self.last_to[p]), "to": iso(now),
-                                      "energyWh": 0, "intervalEnergyWh": 0.001, "detections": 0, "edges": 0,
-                                      "repeatedEdges": 0, "bounces": 0, "level": 10})
-                key = (p, round(parse_iso(iso(self.last_to[p])) * 1000))
-                with self.lock:
-                    self.pending[key] = [payload, mono + RESEND_AFTER, 1]
-                    self.sent += 1
-                self._publish(p, key, payload)
-                self.last_to[p] = parse_iso(iso(now))
-            self._resend_due(mono)
-
-    def _resend_due(self, mono: float) -> None:
-        """Sends again every report whose receipt is overdue; each is due again later (doubling)."""
-        with self.lock:
-            due = [(k, v) for k, v in self.pending.items() if v[1] <= mono]
-            for k, v in due:
-                v[1] = mono + min(RESEND_AFTER * 2 ** v[2], RESEND_MAX)
-                v[2] += 1
-                self.resent += 1
-                self.resent_keys.add(k)
-        for k, v in due:
-            self._publish(k[0], k, v[0])
-
-    def unconfirmed(self) -> int:
-        with self.lock:
-            return len(self.pending)
-
-    def finish(self) -> None:
-        """Stops making new reports; resending goes on in `drain`."""
-        self.stopping.set()
-        self.join(5)
-
-    def drain(self, seconds: float) -> None:
-        """Keeps resending until every report is receipted or `seconds` have passed."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and self.unconfirmed():
-            mono = time.monotonic()
-            self._resend_due(mono)
-            time.sleep(0.2)
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.client.loop_stop()
-        try:
-            self.client.disconnect()
-        except Exception:
-            pass
-
-
 @pytest.fixture
 def rig():
     unwind_on_sigterm()
@@ -254,7 +137,7 @@ def real_pole_gaps(rig: FailoverRig) -> dict[str, list]:
 
 def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
     started = time.monotonic()
-    load = ReceiptingLoad(rig.bport)
+    load = ReceiptingLoad(rig.bport, prefix="FLOAD", route="rel-fload", resend_after=RESEND_AFTER, resend_max=RESEND_MAX)
     try:
         wait_for("both instances connected", lambda: all(
             rig.instance_metrics(i).get("lichtweg_central_mqtt_messages_total", 0) >= 1 for i in "AB"), 20, 0.2)

@@ -57,6 +57,9 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "No progress bar, even on a terminal.")
     var noProgress = false
 
+    @Option(help: "How many nights to simulate at the same time, each on its own thread (1–256; default: one per processor). The results are the same for any number.")
+    var threads: Int?
+
     @Option(help: "Multiply the traffic model's hourly arrivals by this factor (0–10000), e.g. to give a short --live window enough road users.")
     var trafficScale: Double = 1
 
@@ -98,6 +101,7 @@ struct SimCommand: ParsableCommand {
     private func simulate() throws {
         // MARK: Inputs — everything is checked before anything runs.
         guard (1...3660).contains(nights) else { throw SimInputError(message: "--nights \(nights) must be 1–3660") }
+        if let threads, !(1...256).contains(threads) { throw SimInputError(message: "--threads \(threads) must be 1–256") }
         if let latency, !(0...600).contains(latency) { throw SimInputError(message: "--latency \(latency) s must be 0–600") }
         if let loss, !(0...1).contains(loss) { throw SimInputError(message: "--loss \(loss) must be a probability 0–1") }
         let profile = try loadProfile()
@@ -126,7 +130,8 @@ struct SimCommand: ParsableCommand {
 
         // MARK: Run
         let dates = (0..<nights).map { first.adding(days: $0) }
-        var simulator = RouteSimulator(profile: profile, model: model, seed: seed)
+        var simulator = RouteSimulator(profile: profile, model: model, seed: seed,
+                                       parallelism: threads ?? RouteSimulator.defaultParallelism)
         var summary = SimulationSummary(profile: profile, model: model, seed: seed, from: first)
         var showcase: (record: NightRecord, analysis: LightAheadAnalysis, score: Double)?
         var ratios: [Double] = []

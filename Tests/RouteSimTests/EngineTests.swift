@@ -2,7 +2,7 @@ import LightCore
 @testable import RouteSim
 import Testing
 
-/// The simulator's queues and its second thread change how events are kept and where work is
+/// The simulator's queues and its threads change how events are kept and where work is
 /// done, never the order of events or the results.
 @Suite("Simulator engine")
 struct EngineTests {
@@ -107,13 +107,13 @@ struct EngineTests {
         #expect(world.edges.filter(\.on).count * 2 == world.edges.count)
     }
 
-    @Test("run(nights:) with its second thread gives what simulating night by night gives")
-    func pipelinedRunMatchesNightByNight() {
+    @Test("run(nights:) on 1, 2 or 3 threads gives what simulating night by night gives", arguments: [1, 2, 3])
+    func parallelRunMatchesNightByNight(threads: Int) {
         let profile = Self.profile()
         let dates = (0 ..< 4).map { LocalDate(year: 2026, month: 12, day: 20).adding(days: $0) }
-        var pipelined = RouteSimulator(profile: profile, model: Self.model, seed: 9)
+        var parallel = RouteSimulator(profile: profile, model: Self.model, seed: 9, parallelism: threads)
         var records: [NightRecord] = []
-        pipelined.run(nights: dates) { records.append($0) }
+        parallel.run(nights: dates) { records.append($0) }
         var stepwise = RouteSimulator(profile: profile, model: Self.model, seed: 9)
         #expect(records.map(\.date) == dates)
         for (date, record) in zip(dates, records) {
@@ -129,8 +129,38 @@ struct EngineTests {
             #expect(analysis.darkSeconds == fresh.darkSeconds)
             #expect(analysis.exposedSeconds == fresh.exposedSeconds)
             #expect(analysis.darkSecondsByPole == fresh.darkSecondsByPole)
+            #expect(analysis.users.map(\.user) == fresh.users.map(\.user))
+            #expect(analysis.episodes.map(\.user) == fresh.episodes.map(\.user))
         }
-        #expect(pipelined.eventsByKind == stepwise.eventsByKind)
-        #expect(pipelined.eventsProcessed > 0)
+        // Road users are numbered through the run: each night's numbers follow the night before's.
+        var first = 1
+        for record in records {
+            let numbers = record.users.map(\.number).sorted()
+            #expect(numbers.first == first && numbers.last == first + numbers.count - 1 && Set(numbers).count == numbers.count)
+            first += numbers.count
+        }
+        #expect(parallel.eventsByKind == stepwise.eventsByKind)
+        #expect(parallel.eventsProcessed > 0)
+    }
+
+    @Test("a night is the same whichever date the run starts on")
+    func nightIndependentOfStart() {
+        let profile = Self.profile()
+        let night = LocalDate(year: 2026, month: 12, day: 23)
+        var fromEarlier = RouteSimulator(profile: profile, model: Self.model, seed: 4)
+        var records: [NightRecord] = []
+        fromEarlier.run(nights: (0 ..< 3).map { night.adding(days: $0 - 2) }) { records.append($0) }
+        var alone = RouteSimulator(profile: profile, model: Self.model, seed: 4)
+        let single = alone.simulateNight(night)
+        let late = records[2]
+        #expect(late.date == night)
+        #expect(!single.users.isEmpty)
+        #expect(late.timelines == single.timelines)
+        #expect(late.energyWh == single.energyWh)
+        #expect(late.events == single.events)
+        // The same road users, numbered on from the two nights before.
+        let offset = records[0].users.count + records[1].users.count
+        #expect(late.users.map(\.number) == single.users.map { $0.number + offset })
+        #expect(late.users.map(\.arrival) == single.users.map(\.arrival))
     }
 }

@@ -1,6 +1,6 @@
 /// The simulator's queue of events that arise while the night runs (timers, notices in flight,
-/// hourly readings, and edges carried over from the night before): a 4-ary min-heap ordered by
-/// time, ties by a sequence number the caller gives, so that a run is deterministic.
+/// hourly readings): a 4-ary min-heap ordered by time, ties by a sequence number the caller
+/// gives, so that a run is deterministic.
 ///
 /// It stays small (a timer or two per pole and the notices in flight): the night's sensor edges,
 /// known in advance, are not in it but in a sorted array (`NightWorld`) merged with it by the

@@ -47,8 +47,7 @@ public struct LiveWindow: Sendable {
             edges.append(LineEdge(time: edge.time, pole: pole, sensor: sensor, active: after > 0))
         }
 
-        var simulator = RouteSimulator(profile: profile, model: model, seed: seed)
-        let record = simulator.simulate(world)
+        let record = RouteSimulator(profile: profile, model: model, seed: seed, parallelism: 1).simulate(world)
         let window = start.secondsSinceEpoch ... end.secondsSinceEpoch
         let changes = record.timelines.map { LampChangeExtractor.changes(of: $0, in: window, mergeGap: mergeGap) }
         return LiveWindow(start: start, end: end, users: world.users, edges: edges, timelines: record.timelines,

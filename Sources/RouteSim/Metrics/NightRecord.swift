@@ -21,13 +21,27 @@ public struct NightRecord: Sendable {
     public var switchCycles: [Int]
     public var events: Int
     /// The light-ahead analysis, if the simulator made it already (`RouteSimulator.run` does, on
-    /// its second thread), with the profile and model it was made for.
+    /// the night's thread), with the profile and model it was made for.
     var madeAnalysis: (analysis: LightAheadAnalysis, profile: Profile, model: SimulationModel)?
 
     /// The light-ahead analysis of this night.
     public func lightAhead(profile: Profile, model: SimulationModel) -> LightAheadAnalysis {
         if let made = madeAnalysis, made.profile == profile, made.model == model { return made.analysis }
         return LightAheadAnalysis(record: self, profile: profile, model: model)
+    }
+
+    /// This record with its road users (numbered from 1 within the night) numbered on from
+    /// `offset`, in its analysis too.
+    func numberingUsers(from offset: Int) -> NightRecord {
+        guard offset != 0 else { return self }
+        var record = self
+        for i in record.users.indices { record.users[i].number += offset }
+        if var made = record.madeAnalysis {
+            for i in made.analysis.users.indices { made.analysis.users[i].user.number += offset }
+            for i in made.analysis.episodes.indices { made.analysis.episodes[i].user += offset }
+            record.madeAnalysis = made
+        }
+        return record
     }
 
     /// This record with its light-ahead analysis for `profile` and `model`.

@@ -90,8 +90,8 @@ struct PoleStateMachineFastPathTests {
     }
 }
 
-/// The travel estimator against a plain model of its rules (the one it had before its storage was
-/// made cheaper): same estimates over random sequences of notices and local detections.
+/// The travel estimator against a plain model of its rules (lists and dictionaries instead of its
+/// cheaper storage): same estimates over random sequences of notices and local detections.
 @Suite("Travel estimator")
 struct TravelEstimatorTests {
     /// The rules written out plainly: every notice in a list, every sighting in a dictionary.
@@ -118,17 +118,26 @@ struct TravelEstimatorTests {
                 let dx = abs(chainage - n.chainage)
                 return dt > 0.2 && dt <= pairingWindow && dx > 0 && TravelEstimator.speedRange.contains(dx / dt)
             }
-            if let n = plausible.max(by: { $0.at < $1.at }) {
-                return .init(direction: chainage > n.chainage ? .increasing : .decreasing,
-                             speed: abs(chainage - n.chainage) / (now - n.at))
-            }
+            let latest = plausible.max(by: { $0.at < $1.at })
             // Of equally late sightings the shortest range (the dictionary had no order).
             let candidates = (lastSeenRange[facing] ?? [:]).filter { r, t in
                 let dt = now - t
                 return r > range && dt > 0.2 && dt <= 120 && TravelEstimator.speedRange.contains((r - range) / dt)
             }.sorted { $0.key < $1.key }
-            if let (r, t) = candidates.max(by: { $0.value < $1.value }) {
+            // The more recent of the two kinds of sighting.
+            if let (r, t) = candidates.max(by: { $0.value < $1.value }), latest.map({ t > $0.at }) ?? true {
                 return .init(direction: facing.opposite, speed: (r - range) / (now - t))
+            }
+            // Neighbours on both sides within the ambiguity window: no direction, the lower speed.
+            if let below = plausible.filter({ $0.chainage < chainage }).max(by: { $0.at < $1.at }),
+               let above = plausible.filter({ $0.chainage > chainage }).max(by: { $0.at < $1.at }),
+               abs(below.at - above.at) <= TravelEstimator.ambiguityWindow {
+                return .init(direction: nil, speed: min(abs(chainage - below.chainage) / (now - below.at),
+                                                        abs(chainage - above.chainage) / (now - above.at)))
+            }
+            if let n = latest {
+                return .init(direction: chainage > n.chainage ? .increasing : .decreasing,
+                             speed: abs(chainage - n.chainage) / (now - n.at))
             }
             if let other = lastSeenFacing[facing.opposite] {
                 let dt = now - other
@@ -163,6 +172,51 @@ struct TravelEstimatorTests {
                 }
             }
         }
+    }
+
+    @Test("a walker ahead and a car behind: the direction is left open, the speed is the lower")
+    func bothWays() throws {
+        // Found by the simulator (Naunhof–Ammelshain, ideal sensors): a car coming from the
+        // pole behind and a walker seen by the pole ahead within a second of each other; paired
+        // with the walker, the car was announced as going the wrong way.
+        var estimator = TravelEstimator()
+        let t0 = Instant(secondsSinceEpoch: 1_780_000_000)
+        estimator.noteNeighbour(chainage: 0, at: t0)            // the car, at the pole behind
+        estimator.noteNeighbour(chainage: 70.5, at: t0 + 0.65)  // the walker, at the pole ahead
+        let estimated = estimator.localDetection(facing: .decreasing, range: 21, poleChainage: 39.1, at: t0 + 1.64)
+        let estimate = try #require(estimated)
+        #expect(estimate.direction == nil)
+        let speed = try #require(estimate.speed)
+        #expect(abs(speed - 39.1 / 1.64) < 1e-4, "speed \(speed)")
+        // The same two sightings further apart than the window: the latest is paired, as before.
+        var apart = TravelEstimator()
+        apart.noteNeighbour(chainage: 0, at: t0 - TravelEstimator.ambiguityWindow)
+        apart.noteNeighbour(chainage: 70.5, at: t0 + 0.65)
+        let apartEstimate = apart.localDetection(facing: .decreasing, range: 21, poleChainage: 39.1, at: t0 + 1.64)
+        let paired = try #require(apartEstimate)
+        #expect(paired.direction == .decreasing)
+    }
+
+    @Test("the pole's own long-range sighting seconds ago wins over a neighbour's notice a minute ago")
+    func recentEvidenceWins() throws {
+        // Found by the simulator: the entry radar of the end pole saw a car coming in, and its
+        // short-range radar seconds later; an older notice of a walker from the next pole
+        // made it a walker going out of the route.
+        var estimator = TravelEstimator()
+        let t0 = Instant(secondsSinceEpoch: 1_780_000_000)
+        estimator.noteNeighbour(chainage: 1810.2, at: t0 - 40)
+        _ = estimator.localDetection(facing: .increasing, range: 200, poleChainage: 1845.8, at: t0)
+        let estimated = estimator.localDetection(facing: .increasing, range: 60, poleChainage: 1845.8, at: t0 + 5.63)
+        let estimate = try #require(estimated)
+        #expect(estimate.direction == .decreasing)
+        #expect(abs(try #require(estimate.speed) - 140 / 5.63) < 1e-4)
+        // With the neighbour's notice the more recent, it is paired.
+        var later = TravelEstimator()
+        _ = later.localDetection(facing: .increasing, range: 200, poleChainage: 1845.8, at: t0)
+        later.noteNeighbour(chainage: 1810.2, at: t0 + 3)
+        let laterEstimate = later.localDetection(facing: .increasing, range: 60, poleChainage: 1845.8, at: t0 + 5.63)
+        let paired = try #require(laterEstimate)
+        #expect(paired.direction == .increasing)
     }
 
     @Test("equal estimators compare equal wherever their ring starts")

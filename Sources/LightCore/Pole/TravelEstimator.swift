@@ -5,13 +5,18 @@
 public struct TravelEstimator: Hashable, Sendable {
     /// A travel estimate.
     public struct Estimate: Hashable, Sendable {
-        public var direction: TravelDirection
+        /// Nil when road users were coming from both ways (see `localDetection`).
+        public var direction: TravelDirection?
         /// m/s, if the timing gave a plausible speed.
         public var speed: Double?
     }
 
     /// Plausible speeds on a rural road, m/s: a slow pedestrian to a fast car.
     public static let speedRange = 0.3...45.0
+
+    /// Neighbours on both sides that saw someone within this many seconds of each other make a
+    /// local detection ambiguous (see `localDetection`).
+    public static let ambiguityWindow = 10.0
 
     private struct Notice: Hashable, Sendable {
         var chainage: Double
@@ -130,19 +135,31 @@ public struct TravelEstimator: Hashable, Sendable {
                 Self.note(range: range, at: now, in: &rangesDecreasing)
             }
         }
+        // Two kinds of earlier sighting tell where the road user came from; of the two, the more
+        // recent is taken, being the likelier to be of the same road user (simulation found a
+        // car at a route end whose entry radar's sighting seconds before lost against a
+        // neighbour's notice of a walker from a minute before, pairing it the wrong way).
+        //
         // 1. A neighbour saw the road user shortly before: they are travelling from there to here.
-        //    (The latest plausible notice; of equally late ones the first.)
+        //    (The latest plausible notice; of equally late ones the first.) When neighbours on
+        //    both sides saw someone within `ambiguityWindow` of each other, road users are coming
+        //    from both ways and there is no telling whom this sensor saw: the direction is
+        //    unknown, so the light goes both ways, and the speed is the lower of the two (fast
+        //    only if both were). Simulation found a car whose light ahead was cut off by a
+        //    walker's detection paired the wrong way.
         var paired: Notice?
+        var below: Notice?, above: Notice?
         for k in 0 ..< noticeCount {
             let n = noticeRing.load((noticeHead + k) & (Self.maxNotices - 1))
             let dt = now - n.at
             let dx = abs(chainage - n.chainage)
             guard dt > 0.2 && dt <= pairingWindow && dx > 0 && Self.speedRange.contains(dx / dt) else { continue }
             if paired == nil || paired!.at < n.at { paired = n }
-        }
-        if let n = paired {
-            let direction: TravelDirection = chainage > n.chainage ? .increasing : .decreasing
-            return Estimate(direction: direction, speed: abs(chainage - n.chainage) / (now - n.at))
+            if n.chainage < chainage {
+                if below == nil || below!.at < n.at { below = n }
+            } else if above == nil || above!.at < n.at {
+                above = n
+            }
         }
         // 2. A longer-range sensor looking the same way saw them shortly before: they are coming
         //    towards the pole, and the ranges' difference over the time between gives the speed.
@@ -154,8 +171,16 @@ public struct TravelEstimator: Hashable, Sendable {
             else { continue }
             if longer == nil || longer!.at < seen.at { longer = seen }
         }
-        if let seen = longer {
+        if let seen = longer, paired.map({ seen.at > $0.at }) ?? true {
             return Estimate(direction: facing.opposite, speed: (seen.range - range) / (now - seen.at))
+        }
+        if let below, let above, abs(below.at - above.at) <= Self.ambiguityWindow {
+            let speed = min(abs(chainage - below.chainage) / (now - below.at), abs(chainage - above.chainage) / (now - above.at))
+            return Estimate(direction: nil, speed: speed)
+        }
+        if let n = paired {
+            let direction: TravelDirection = chainage > n.chainage ? .increasing : .decreasing
+            return Estimate(direction: direction, speed: abs(chainage - n.chainage) / (now - n.at))
         }
         // 3. The sensor facing the other way saw them first: they came from that side and have
         //    passed the pole, travelling towards the side this sensor faces.

@@ -147,18 +147,22 @@ public struct TravelEstimator: Hashable, Sendable {
         //    unknown, so the light goes both ways, and the speed is the lower of the two (fast
         //    only if both were). Simulation found a car whose light ahead was cut off by a
         //    walker's detection paired the wrong way.
-        var paired: Notice?
-        var below: Notice?, above: Notice?
+        // (Times and places as plain numbers, not optional notices: this runs for every local
+        // detection of a simulated year.)
+        var pairedAt = -Double.infinity, pairedChainage = 0.0
+        var belowAt = -Double.infinity, belowChainage = 0.0
+        var aboveAt = -Double.infinity, aboveChainage = 0.0
         for k in 0 ..< noticeCount {
             let n = noticeRing.load((noticeHead + k) & (Self.maxNotices - 1))
-            let dt = now - n.at
+            let at = n.at.secondsSinceEpoch
+            let dt = now.secondsSinceEpoch - at
             let dx = abs(chainage - n.chainage)
             guard dt > 0.2 && dt <= pairingWindow && dx > 0 && Self.speedRange.contains(dx / dt) else { continue }
-            if paired == nil || paired!.at < n.at { paired = n }
+            if at > pairedAt { (pairedAt, pairedChainage) = (at, n.chainage) }
             if n.chainage < chainage {
-                if below == nil || below!.at < n.at { below = n }
-            } else if above == nil || above!.at < n.at {
-                above = n
+                if at > belowAt { (belowAt, belowChainage) = (at, n.chainage) }
+            } else if at > aboveAt {
+                (aboveAt, aboveChainage) = (at, n.chainage)
             }
         }
         // 2. A longer-range sensor looking the same way saw them shortly before: they are coming
@@ -171,16 +175,17 @@ public struct TravelEstimator: Hashable, Sendable {
             else { continue }
             if longer == nil || longer!.at < seen.at { longer = seen }
         }
-        if let seen = longer, paired.map({ seen.at > $0.at }) ?? true {
+        if let seen = longer, seen.at.secondsSinceEpoch > pairedAt {
             return Estimate(direction: facing.opposite, speed: (seen.range - range) / (now - seen.at))
         }
-        if let below, let above, abs(below.at - above.at) <= Self.ambiguityWindow {
-            let speed = min(abs(chainage - below.chainage) / (now - below.at), abs(chainage - above.chainage) / (now - above.at))
+        if belowAt > -.infinity && aboveAt > -.infinity && abs(belowAt - aboveAt) <= Self.ambiguityWindow {
+            let t = now.secondsSinceEpoch
+            let speed = min(abs(chainage - belowChainage) / (t - belowAt), abs(chainage - aboveChainage) / (t - aboveAt))
             return Estimate(direction: nil, speed: speed)
         }
-        if let n = paired {
-            let direction: TravelDirection = chainage > n.chainage ? .increasing : .decreasing
-            return Estimate(direction: direction, speed: abs(chainage - n.chainage) / (now - n.at))
+        if pairedAt > -.infinity {
+            let direction: TravelDirection = chainage > pairedChainage ? .increasing : .decreasing
+            return Estimate(direction: direction, speed: abs(chainage - pairedChainage) / (now.secondsSinceEpoch - pairedAt))
         }
         // 3. The sensor facing the other way saw them first: they came from that side and have
         //    passed the pole, travelling towards the side this sensor faces.

@@ -73,7 +73,16 @@ public struct LightAheadAnalysis: Sendable {
                 while p < chainages.count && chainages[p] <= hi {
                     if let w = Self.window(pole: chainages[p], leg: leg, distance: distance)?.clamped(to: night) {
                         windows.append(w)
-                        for d in dark[p] {
+                        // A pole's dark intervals are sorted and disjoint: only those from the
+                        // first that ends after the window starts, until one starts after it.
+                        let darkOfPole = dark[p]
+                        var lo = 0, hi = darkOfPole.count
+                        while lo < hi {
+                            let mid = (lo + hi) / 2
+                            if darkOfPole[mid].end <= w.start { lo = mid + 1 } else { hi = mid }
+                        }
+                        for d in darkOfPole[lo...] {
+                            guard d.start < w.end else { break }
                             if let part = w.intersection(d) {
                                 darkParts.append(part)
                                 darkSecondsByPole[p] += part.length

@@ -24,6 +24,8 @@ struct NightRun {
     /// still counted as a timer event of the night, if it falls in it.
     private var movedTimers: [Double] = []
     private var now = Instant.distantPast
+    /// How many actions of the buffer `apply` has carried out.
+    private var actionsDone = 0
     private(set) var eventCounts = EventCounts()
     /// The network's random stream of this night (loss and latency draws, in event order).
     private var network: SimRandom
@@ -53,21 +55,28 @@ struct NightRun {
 
     /// The poles of `profile`'s route, not yet started; `simulate` starts them at the night's noon.
     /// `seed` and `date` choose the network's random stream (the traffic's is the world's).
-    init(profile: Profile, model: SimulationModel, seed: UInt64, date: LocalDate) {
+    /// `machines`: the route's machines as `freshMachines(for:)` makes them (made once per run:
+    /// installing the profile in a hundred machines every night showed in profiles).
+    init(profile: Profile, model: SimulationModel, seed: UInt64, date: LocalDate, machines: [PoleStateMachine]) {
+        precondition(machines.count == profile.route.poles.count)
         self.profile = profile
         self.model = model
         self.network = SimRandom(seed: seed, stream: Self.networkStream ^ UInt64(bitPattern: Int64(date.daysSinceEpoch)))
         self.poleIDs = profile.route.poles.map(\.id)
         self.timers = PoleTimers(poles: profile.route.poles.count)
         for (index, pole) in profile.route.poles.enumerated() {
-            let machine = PoleStateMachine(poleID: pole.id, profile: profile)
-            poles.append(PoleRuntime(machine: machine, neighbours: profile.noticeNeighbours(ofPoleAt: index)))
+            poles.append(PoleRuntime(machine: machines[index], neighbours: profile.noticeNeighbours(ofPoleAt: index)))
             for position in pole.sensors.indices {
                 slotPole.append(Int32(index))
                 slotPosition.append(Int32(position))
             }
         }
         lineHolders = Array(repeating: 0, count: slotPole.count)
+    }
+
+    /// One machine per pole of the route, with the profile installed and not yet started.
+    static func freshMachines(for profile: Profile) -> [PoleStateMachine] {
+        profile.route.poles.map { PoleStateMachine(poleID: $0.id, profile: profile) }
     }
 
     /// Keeps the network's streams apart from the traffic's, which are numbered by day.
@@ -80,7 +89,8 @@ struct NightRun {
         let plan = world.plan
         // What the machine answers to each event; one buffer for all of them.
         var actions: [PoleAction] = []
-        actions.reserveCapacity(16)
+        actions.reserveCapacity(64)
+        actionsDone = 0
         now = plan.windowStart
         for index in poles.indices {
             poles[index].machine.handle(.start(activeSensors: []), at: now, into: &actions)
@@ -237,10 +247,12 @@ struct NightRun {
         apply(&actions, pole: index)
     }
 
-    /// Carries out a pole's actions and empties the buffer.
+    /// Carries out a pole's actions: those the machine appended since the last call. The buffer
+    /// is emptied only once it holds a few dozen (emptying it after every event showed in
+    /// profiles: each time a uniqueness check and the actions' destruction).
     private mutating func apply(_ actions: inout [PoleAction], pole index: Int) {
-        guard !actions.isEmpty else { return }
-        for i in actions.indices {
+        guard actions.count > actionsDone else { return }
+        for i in actionsDone ..< actions.count {
             switch actions[i] {
             case let .setLevel(level, _):
                 let previous = poles[index].timeline.last?.to ?? .off
@@ -266,7 +278,12 @@ struct NightRun {
                 break
             }
         }
-        actions.removeAll(keepingCapacity: true)
+        if actions.count >= 48 {
+            actions.removeAll(keepingCapacity: true)
+            actionsDone = 0
+        } else {
+            actionsDone = actions.count
+        }
     }
 }
 

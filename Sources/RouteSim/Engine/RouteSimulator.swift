@@ -21,6 +21,8 @@ public struct RouteSimulator {
     public var parallelism: Int
 
     private var worlds: NightWorldBuilder
+    /// The route's machines with the profile installed, copied for every night.
+    private let machines: [PoleStateMachine]
     /// Road users are numbered through the run, in the order of the nights handed out.
     private var userNumber = 0
     private var eventCounts = EventCounts()
@@ -44,6 +46,7 @@ public struct RouteSimulator {
         self.seed = seed
         self.parallelism = max(1, parallelism)
         self.worlds = NightWorldBuilder(profile: profile, model: model, seed: seed)
+        self.machines = NightRun.freshMachines(for: profile)
     }
 
     // MARK: - Running
@@ -59,7 +62,7 @@ public struct RouteSimulator {
     public mutating func run(nights dates: [LocalDate], onNight: NightHandler) {
         guard !dates.isEmpty else { return }
         let threads = min(parallelism, dates.count)
-        let (profile, model, seed, builder) = (self.profile, self.model, self.seed, self.worlds)
+        let (profile, model, seed, builder, machines) = (self.profile, self.model, self.seed, self.worlds, self.machines)
         let results = dates.map { _ in NightResult() }
         let dispenser = NightDispenser()
         let window = DispatchSemaphore(value: 2 * threads)
@@ -74,7 +77,7 @@ public struct RouteSimulator {
                         return
                     }
                     let world = builder.build(date: dates[i])
-                    var night = NightRun(profile: profile, model: model, seed: seed, date: world.date)
+                    var night = NightRun(profile: profile, model: model, seed: seed, date: world.date, machines: machines)
                     let record = night.simulate(world)
                     let analysis = LightAheadAnalysis(record: record, profile: profile, model: model)
                     results[i].fulfil(.init(record: record.with(analysis, profile: profile, model: model),
@@ -94,14 +97,14 @@ public struct RouteSimulator {
     /// `users` replaces the generated traffic (for hand-made scenarios).
     public mutating func simulateNight(_ date: LocalDate, users givenUsers: [RoadUser]? = nil) -> NightRecord {
         let world = worlds.build(date: date, users: givenUsers)
-        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date)
+        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date, machines: machines)
         let record = night.simulate(world)
         return handedOut(.init(record: record, generated: world.generated, counts: night.eventCounts))
     }
 
     /// Lives through `world` (a night or a window of one, `LiveWindow`) with fresh poles.
     func simulate(_ world: NightWorld) -> NightRecord {
-        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date)
+        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date, machines: machines)
         return night.simulate(world)
     }
 

@@ -57,9 +57,14 @@ public protocol CentralStorage: Sendable {
     func energy(route: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
     func energy(pole: String, from: Instant, to: Instant) async throws -> [EnergyBucket]
 
-    /// Opens an alarm, unless one for the same pole, code and sensor is open; its id if opened.
+    /// Opens an alarm; its id if opened. Nothing if one for the same pole, code and sensor is
+    /// open, or if this raise was stored before (same pole, code, sensor and `raisedAt`, the
+    /// pole's instant of the raise), also when that alarm has been cleared since: every instance
+    /// stores every fault, in its own time, and a raise must give one alarm with one lifecycle.
     func raiseAlarm(_ alarm: AlarmRecord) async throws -> Int64?
-    /// Clears the open alarm of this pole, code and sensor; whether there was one.
+    /// Clears the open alarm of this pole, code and sensor at `at` (the pole's instant of the
+    /// clear); whether there was one. Nothing if this clear was stored before (an alarm of this
+    /// pole, code and sensor was cleared at `at`): the alarm open now is a later raise's.
     func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool
     /// Marks an alarm as seen by `user`; nil if there is no such alarm.
     func acknowledgeAlarm(id: Int64, by user: String, at: Instant) async throws -> AlarmRecord?

@@ -151,6 +151,19 @@ enum Migrations {
             "ALTER TABLE telemetry_15min ADD COLUMN lit_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
             "ALTER TABLE telemetry_15min ADD COLUMN level_percent_seconds DOUBLE PRECISION NOT NULL DEFAULT 0",
         ]),
+        ("006-alarm-keys", [
+            // Every instance stores every fault (plain subscriptions), so storing one twice must
+            // change nothing: a raise is keyed by the pole's instant of it, and at most one alarm
+            // of a pole, code and sensor is open. The database enforces both, so that instances
+            // storing the same raise at once need no lock. A raise stored twice before this
+            // (a late duplicate after its clear opened a second alarm) keeps its first row; the
+            // acknowledgement of a removed duplicate stays in the audit log.
+            """
+            DELETE FROM alarms WHERE id NOT IN (SELECT MIN(id) FROM alarms GROUP BY pole, code, sensor, raised_at)
+            """,
+            "CREATE UNIQUE INDEX alarms_raise ON alarms(pole, code, sensor, raised_at)",
+            "CREATE UNIQUE INDEX alarms_open ON alarms(pole, code, sensor) WHERE cleared_at IS NULL",
+        ]),
         ]
     }
 }

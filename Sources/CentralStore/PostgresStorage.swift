@@ -426,29 +426,30 @@ public final class PostgresStorage: CentralStorage {
     }
 
     public func raiseAlarm(_ a: AlarmRecord) async throws -> Int64? {
+        // One statement, so one transaction: a raise stored before (same pole, code, sensor and
+        // instant) or an open alarm of the same pole, code and sensor is a conflict on a unique
+        // index of migration 006. An instance inserting the same raise at the same time waits
+        // for the other's commit and then inserts nothing.
+        let rows = try await client.query("""
+            INSERT INTO alarms (pole, route, code, sensor, detail, raised_at)
+            VALUES (\(a.pole), \(a.route), \(a.code), \(a.sensor ?? ""), \(a.detail), \(a.raisedAt.secondsSinceEpoch))
+            ON CONFLICT DO NOTHING RETURNING id
+            """, logger: logger)
         var id: Int64?
-        try await transaction { db in
-            // One open alarm per pole, code and sensor, also with two instances ingesting.
-            try await db.query("SELECT pg_advisory_xact_lock(7474747)", logger: logger)
-            let open = try await db.query("""
-                SELECT id FROM alarms WHERE pole = \(a.pole) AND code = \(a.code) AND sensor = \(a.sensor ?? "")
-                AND cleared_at IS NULL
-                """, logger: logger).collect()
-            guard open.isEmpty else { return }
-            let rows = try await db.query("""
-                INSERT INTO alarms (pole, route, code, sensor, detail, raised_at)
-                VALUES (\(a.pole), \(a.route), \(a.code), \(a.sensor ?? ""), \(a.detail), \(a.raisedAt.secondsSinceEpoch))
-                RETURNING id
-                """, logger: logger)
-            for try await new in rows.decode(Int64.self) { id = new }
-        }
+        for try await new in rows.decode(Int64.self) { id = new }
         return id
     }
 
     public func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool {
+        // A clear stored before (an alarm of this pole, code and sensor cleared at this very
+        // instant) clears nothing: the open alarm is then a later raise's. Two instances clearing
+        // at once: the second waits for the first's row and then finds it cleared.
         let rows = try await client.query("""
             UPDATE alarms SET cleared_at = \(at.secondsSinceEpoch)
-            WHERE pole = \(pole) AND code = \(code) AND sensor = \(sensor ?? "") AND cleared_at IS NULL RETURNING id
+            WHERE pole = \(pole) AND code = \(code) AND sensor = \(sensor ?? "") AND cleared_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM alarms d WHERE d.pole = \(pole) AND d.code = \(code) AND d.sensor = \(sensor ?? "")
+                            AND d.cleared_at = \(at.secondsSinceEpoch))
+            RETURNING id
             """, logger: logger).collect()
         return !rows.isEmpty
     }

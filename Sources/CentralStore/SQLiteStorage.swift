@@ -233,21 +233,24 @@ public final class SQLiteStorage: CentralStorage {
 
     public func raiseAlarm(_ a: AlarmRecord) async throws -> Int64? {
         try await db.write { db in
-            if try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM alarms WHERE pole = ? AND code = ? AND sensor = ? AND cleared_at IS NULL
-                """, arguments: [a.pole, a.code, a.sensor ?? ""]) == true { return nil }
+            // A raise stored before (same pole, code, sensor and instant) or an open alarm of the
+            // same pole, code and sensor: nothing (the unique indexes of migration 006).
             try db.execute(sql: """
                 INSERT INTO alarms (pole, route, code, sensor, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
                 """, arguments: [a.pole, a.route, a.code, a.sensor ?? "", a.detail, a.raisedAt.secondsSinceEpoch])
-            return db.lastInsertedRowID
+            return db.changesCount > 0 ? db.lastInsertedRowID : nil
         }
     }
 
     public func clearAlarm(pole: String, code: String, sensor: String?, at: Instant) async throws -> Bool {
         try await db.write { db in
+            // A clear stored before (an alarm of this pole, code and sensor cleared at this very
+            // instant) clears nothing: the open alarm is then a later raise's.
             try db.execute(sql: """
                 UPDATE alarms SET cleared_at = ? WHERE pole = ? AND code = ? AND sensor = ? AND cleared_at IS NULL
-                """, arguments: [at.secondsSinceEpoch, pole, code, sensor ?? ""])
+                AND NOT EXISTS (SELECT 1 FROM alarms WHERE pole = ? AND code = ? AND sensor = ? AND cleared_at = ?)
+                """, arguments: [at.secondsSinceEpoch, pole, code, sensor ?? "", pole, code, sensor ?? "", at.secondsSinceEpoch])
             return db.changesCount > 0
         }
     }

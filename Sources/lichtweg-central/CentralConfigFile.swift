@@ -19,7 +19,7 @@ import Yams
 /// clientID: lichtweg-central-1
 /// webRoot: /usr/share/lichtweg/web
 /// trafficDir: /usr/share/lichtweg/traffic
-/// sharedSubscriptions: false    # true: instances split telemetry and faults (see docs/central.md)
+/// sharedSubscriptions: false    # true: instances split telemetry (see docs/central.md)
 /// sessionExpirySeconds: 604800  # how long the broker keeps this instance's session when it is gone
 /// ```
 struct CentralConfigFile: Decodable {

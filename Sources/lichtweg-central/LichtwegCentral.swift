@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("traffic-dir"), help: "the simulator's traffic models for previews (default: Profiles/traffic if there)")
     var trafficDirectory: String?
     @Flag(name: .customLong("shared-subscriptions"),
-          help: "split telemetry and faults between instances ($share); see docs/central.md for what a broker restart then loses")
+          help: "split telemetry between instances ($share; faults always go to every instance); see docs/central.md")
     var sharedSubscriptions = false
     @Option(name: .customLong("session-expiry"),
             help: "seconds the broker keeps this instance's session (and queues its messages) while it is gone (default 604800; 120 with --shared-subscriptions)")

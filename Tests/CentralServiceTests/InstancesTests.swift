@@ -11,33 +11,50 @@ import Testing
 
 /// Two control planes on one database and one broker: plain subscriptions (the default) give both
 /// every report, stored once; shared ones split the reports between them. Either way every stored
-/// report is receipted to its pole.
+/// report is receipted to its pole. Faults go to both either way: a canary's fault halts the
+/// rollout of the instance that runs it, and is stored as one alarm.
 @Suite("Several control-plane instances", .serialized)
 struct InstancesTests {
+    /// Two instances of the control plane, each with its own MQTT link, rollouts and storage
+    /// object on one SQLite file (as two processes would open it), running until `stop`.
+    struct Instances {
+        let storage: SQLiteStorage
+        var links: [CentralLink] = []
+        var rollouts: [RolloutCoordinator] = []
+        var tasks: [Task<Void, any Error>] = []
+
+        init(broker: Broker, scratch: Scratch, shared: Bool, name: String) async throws {
+            var logger = Logger(label: "test-instances")
+            logger.logLevel = .warning
+            let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
+            storage = try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
+            for n in 0..<2 {
+                let own = n == 0 ? storage : try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
+                let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(n)-\(name)"),
+                                        logger: logger)
+                let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, logger: logger)
+                let central = CentralLink(link: link, storage: own, rollouts: rollouts, clock: clock, sharedSubscriptions: shared,
+                                          logger: logger)
+                links.append(central)
+                self.rollouts.append(rollouts)
+                tasks.append(Task { try await central.run() })
+            }
+            let links = self.links
+            #expect(await eventually(10) { links.allSatisfy { $0.link.isConnected } })
+            try await Task.sleep(for: .milliseconds(300))  // the SUBACKs
+        }
+
+        func stop() { tasks.forEach { $0.cancel() } }
+    }
+
     @Test("two instances: plain subscriptions give each every report, stored once; shared ones split them", arguments: [false, true])
     func twoInstances(shared: Bool) async throws {
         let scratch = try Scratch("instances")
         let broker = try Broker()
-        var logger = Logger(label: "test-instances")
-        logger.logLevel = .warning
-        let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
-        var links: [CentralLink] = []
-        var tasks: [Task<Void, any Error>] = []
-        let storage = try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
-        for n in 0..<2 {
-            // Each instance opens the database itself, as two processes would.
-            let own = n == 0 ? storage : try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
-            let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(n)-\(shared)"),
-                                    logger: logger)
-            let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, logger: logger)
-            let central = CentralLink(link: link, storage: own, rollouts: rollouts, clock: clock, sharedSubscriptions: shared,
-                                      logger: logger)
-            links.append(central)
-            tasks.append(Task { try await central.run() })
-        }
-        defer { tasks.forEach { $0.cancel() } }
-        #expect(await eventually(10) { links.allSatisfy { $0.link.isConnected } })
-        try await Task.sleep(for: .milliseconds(300))  // the SUBACKs
+        let instances = try await Instances(broker: broker, scratch: scratch, shared: shared, name: "\(shared)")
+        defer { instances.stop() }
+        let links = instances.links
+        let storage = instances.storage
 
         // A pole says where it is, then sends 200 reports of distinct minutes.
         let pole = try Observer(broker: broker, name: "pole")
@@ -94,5 +111,122 @@ struct InstancesTests {
         for central in links { await central.ingest.drain() }
         let after = try await storage.energy(pole: "P1", from: start - 900, to: start + Double(reports + 1) * 60)
         #expect(abs(after.map(\.energyWh).reduce(0, +) - wattHours) < 1e-9, "a duplicate was stored twice")
+    }
+
+    @Test("a canary's fault halts the rollout of the instance that runs it, also with shared subscriptions; one alarm each",
+          arguments: [false, true])
+    func canaryFaultHaltsRollout(shared: Bool) async throws {
+        let scratch = try Scratch("instances-fault")
+        let broker = try Broker()
+        let instances = try await Instances(broker: broker, scratch: scratch, shared: shared, name: "fault-\(shared)")
+        defer { instances.stop() }
+        let storage = instances.storage
+        let runner = instances.rollouts[0]  // instance A runs every rollout; B runs none
+
+        // Four routes, each rolled out by A with one canary. Four, so that if the broker split the
+        // faults between the instances (as a shared subscription does), some would miss A.
+        let routes = (1...4).map { "fault-road-\($0)" }
+        let now = Instant(secondsSinceEpoch: Date().timeIntervalSince1970)
+        for route in routes {
+            try await storage.addProfileVersion(
+                ProfileVersionRecord(route: route, version: 1, document: "format: lichtweg-profile/1\n", signedBundle: "{}",
+                                     author: "erik", createdAt: now, comment: "test"),
+                route: RouteRecord(id: route, name: route, poles: ["\(route)-canary", "\(route)-other"]))
+            _ = try await runner.start(route: route, version: 1, canaries: ["\(route)-canary"], soakSeconds: 600,
+                                       ackTimeoutSeconds: 600, by: "erik")
+        }
+        let state = { (route: String) async throws -> Rollout.State? in try await runner.current(route: route)?.rollout.state }
+        func waitForAll(_ what: String, _ done: (Rollout.State?) -> Bool) async throws -> [Rollout.State?] {
+            var states: [Rollout.State?] = []
+            for _ in 0..<100 {
+                states = []
+                for route in routes { states.append(try await state(route)) }
+                if states.allSatisfy(done) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let all = states.allSatisfy(done)
+            #expect(all, "not every rollout \(what): \(states)")
+            return states
+        }
+
+        // Every canary applies the version (acknowledgements are plain: A gets them all).
+        let poles = try Observer(broker: broker, name: "canaries")
+        try await poles.start()
+        for route in routes {
+            let ack = ProfileAckPayload(pole: "\(route)-canary", route: route, version: 1, result: "applied", reason: nil,
+                                        detail: nil, versionInForce: 1, at: Timestamp(now))
+            try await poles.publish(Topics.profileAck("\(route)-canary"), PayloadCodec.encode(ack))
+        }
+        _ = try await waitForAll("soaking") { if case .soaking = $0 { true } else { false } }
+
+        // Then each canary's lamp fails: every rollout must halt, whichever instance the broker
+        // would have given the fault to.
+        let raisedAt = Instant(secondsSinceEpoch: Date().timeIntervalSince1970.rounded(.down))  // whole: exact on the wire
+        for route in routes {
+            let fault = FaultPayload(pole: "\(route)-canary", code: "lamp-failure", sensor: nil, active: true, detail: nil,
+                                     at: Timestamp(raisedAt))
+            try await poles.publish(Topics.fault("\(route)-canary"), PayloadCodec.encode(fault))
+        }
+        let halted = try await waitForAll("halted") { if case .halted = $0 { true } else { false } }
+        for (route, state) in zip(routes, halted) {
+            if case let .halted(reason, _) = state {
+                #expect(reason.contains("\(route)-canary raised lamp-failure"), "\(reason)")
+            }
+        }
+
+        // Both instances store every fault: one alarm per canary, then cleared once.
+        let clearedAt = raisedAt + 5
+        for route in routes {
+            let clear = FaultPayload(pole: "\(route)-canary", code: "lamp-failure", sensor: nil, active: false, detail: nil,
+                                     at: Timestamp(clearedAt))
+            try await poles.publish(Topics.fault("\(route)-canary"), PayloadCodec.encode(clear))
+        }
+        var alarms: [AlarmRecord] = []
+        for _ in 0..<100 {
+            alarms = try await storage.alarms(route: nil, openOnly: false)
+            if alarms.count == routes.count, alarms.allSatisfy({ $0.clearedAt != nil }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(300))  // the other instance's copies, if any were late
+        alarms = try await storage.alarms(route: nil, openOnly: false)
+        #expect(alarms.map(\.pole).sorted() == routes.map { "\($0)-canary" }, "\(alarms)")
+        #expect(alarms.allSatisfy { $0.raisedAt == raisedAt && $0.clearedAt == clearedAt }, "\(alarms)")
+    }
+
+    @Test("an instance whose persistent session still has an earlier version's shared fault subscription drops it: each fault comes once")
+    func retiredSharedFaultSubscription() async throws {
+        let scratch = try Scratch("instances-retired")
+        let broker = try Broker()
+        var logger = Logger(label: "test-instances")
+        logger.logLevel = .warning
+        let clientID = "central-upgraded"
+        // The earlier version: faults on the shared subscription, in a persistent session.
+        let earlier = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: clientID), logger: logger)
+        earlier.subscribe("$share/\(CentralLink.shareGroup)/lichtweg/v1/pole/+/fault", qos: 1)
+        earlier.start()
+        #expect(await eventually(10) { earlier.isConnected })
+        try await Task.sleep(for: .milliseconds(300))  // the SUBACK
+        earlier.stop()
+
+        // This version, same client id and session.
+        let storage = try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
+        let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
+        let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: clientID), logger: logger)
+        let central = CentralLink(link: link, storage: storage,
+                                  rollouts: RolloutCoordinator(storage: storage, publisher: link, clock: clock, logger: logger),
+                                  clock: clock, sharedSubscriptions: true, logger: logger)
+        let task = Task { try await central.run() }
+        defer { task.cancel() }
+        #expect(await eventually(10) { link.isConnected })
+        try await Task.sleep(for: .milliseconds(300))  // the SUBACKs and UNSUBACK
+
+        let pole = try Observer(broker: broker, name: "pole")
+        try await pole.start()
+        let fault = FaultPayload(pole: "P1", code: "lamp-failure", sensor: nil, active: true, detail: nil,
+                                 at: Timestamp(clock()))
+        try await pole.publish(Topics.fault("P1"), PayloadCodec.encode(fault))
+        #expect(await eventually(10) { central.counts.received >= 1 })
+        try await Task.sleep(for: .milliseconds(500))  // a second copy, if the shared subscription were still there
+        #expect(central.counts.received == 1, "\(central.counts.received) copies of one fault")
     }
 }

@@ -173,7 +173,8 @@ struct StorageTests {
             let first = try SQLiteStorage(path: path)
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
-            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time"])
+            #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time",
+                                                             "006-alarm-keys"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -181,7 +182,8 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             await first.close()
             let second = try await PostgresStorage(url: url)
-            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time"])
+            #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time",
+                                                             "006-alarm-keys"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }
@@ -311,8 +313,97 @@ extension StorageTests {
             let all = try await store.alarms(route: nil, openOnly: false)
             #expect(all.map(\.code) == ["stuck-sensor", "lamp-failure"])
             #expect(all.last?.clearedAt == Self.t0 + 20 && all.first?.sensor == "a" && all.last?.sensor == nil)
-            // Raised again after it cleared: a new alarm.
-            #expect(try await store.raiseAlarm(lamp) != nil)
+            // Raised again after it cleared: a new alarm (a raise of its own instant).
+            var again = lamp
+            again.raisedAt = Self.t0 + 30
+            #expect(try await store.raiseAlarm(again) != nil)
+        }
+    }
+
+    /// Every instance stores every fault, each in its own time: what one stores after another
+    /// already did must change nothing.
+    @Test("alarms: a raise or clear stored twice, in any order across instances, gives one alarm with one lifecycle",
+          arguments: Backend.allCases)
+    func alarmsStoredTwice(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            func raise(_ at: Instant, sensor: String? = "a") -> AlarmRecord {
+                AlarmRecord(pole: "BB-002", route: "brandis-beucha", code: "stuck-sensor", sensor: sensor, detail: "active 3600 s",
+                            raisedAt: at)
+            }
+            func clear(_ at: Instant, sensor: String? = "a") async throws -> Bool {
+                try await store.clearAlarm(pole: "BB-002", code: "stuck-sensor", sensor: sensor, at: at)
+            }
+            func lifecycles(sensor: String? = "a") async throws -> [String] {
+                try await store.alarms(route: nil, openOnly: false).filter { $0.sensor == sensor }.reversed().map {
+                    "\($0.raisedAt - Self.t0)→\($0.clearedAt.map { "\($0 - Self.t0)" } ?? "open")"
+                }
+            }
+
+            // The same raise twice: one alarm.
+            let id = try #require(try await store.raiseAlarm(raise(Self.t0)))
+            #expect(try await store.raiseAlarm(raise(Self.t0)) == nil)
+            #expect(try await lifecycles() == ["0.0→open"])
+            // Raise, clear, then the duplicate raise: still one alarm, cleared.
+            #expect(try await clear(Self.t0 + 10))
+            #expect(try await store.raiseAlarm(raise(Self.t0)) == nil, "a late duplicate raise reopened the alarm")
+            #expect(try await lifecycles() == ["0.0→10.0"])
+            #expect(try await store.alarms(route: nil, openOnly: true).isEmpty)
+            // The duplicate clear: nothing.
+            #expect(try await clear(Self.t0 + 10) == false)
+            #expect(try await lifecycles() == ["0.0→10.0"])
+            #expect(try await store.alarms(route: nil, openOnly: false).first?.id == id)
+
+            // Instance A stores raise, clear and the next raise before instance B stores the first
+            // raise and clear: B's copies change nothing, the second alarm stays open.
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 20)) != nil)    // A: raise
+            #expect(try await clear(Self.t0 + 25))                              // A: clear
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 30)) != nil)    // A: raise again
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 20)) == nil)    // B: the first raise
+            #expect(try await clear(Self.t0 + 25) == false, "a late duplicate clear cleared a later raise's alarm")
+            #expect(try await lifecycles() == ["0.0→10.0", "20.0→25.0", "30.0→open"])
+            #expect(try await clear(Self.t0 + 35))                              // A: the second clear
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 30)) == nil)    // B: the second raise
+            #expect(try await clear(Self.t0 + 35) == false)                     // B: the second clear
+            #expect(try await lifecycles() == ["0.0→10.0", "20.0→25.0", "30.0→35.0"])
+
+            // A fault of the pole itself (no sensor) is keyed alike, apart from the sensor's.
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 20, sensor: nil)) != nil)
+            #expect(try await store.raiseAlarm(raise(Self.t0 + 20, sensor: nil)) == nil)
+            #expect(try await clear(Self.t0 + 40, sensor: nil))
+            #expect(try await lifecycles(sensor: nil) == ["20.0→40.0"])
+            #expect(try await lifecycles() == ["0.0→10.0", "20.0→25.0", "30.0→35.0"])
+        }
+    }
+
+    /// Two instances storing the same faults at the same moment (PostgreSQL: two connections of
+    /// one pool; SQLite: one writer at a time anyway).
+    @Test("alarms: the same raises and clears stored concurrently by two writers give one alarm each", arguments: Backend.allCases)
+    func alarmsStoredConcurrently(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            let poles = (1...20).map { "C-\($0)" }
+            // Each pole: raise at 0, clear at 5, raise at 10 (left open); both writers in this order.
+            @Sendable func lifecycle(_ pole: String) async throws {
+                let a = AlarmRecord(pole: pole, route: "r", code: "lamp-failure", raisedAt: Self.t0)
+                _ = try await store.raiseAlarm(a)
+                _ = try await store.clearAlarm(pole: pole, code: "lamp-failure", sensor: nil, at: Self.t0 + 5)
+                var b = a
+                b.raisedAt = Self.t0 + 10
+                _ = try await store.raiseAlarm(b)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for pole in poles {
+                    group.addTask { try await lifecycle(pole) }
+                    group.addTask { try await lifecycle(pole) }
+                }
+                try await group.waitForAll()
+            }
+            let all = try await store.alarms(route: "r", openOnly: false)
+            #expect(all.count == 2 * poles.count, "\(all.count) alarms for \(poles.count) poles × 2 raises")
+            for pole in poles {
+                let mine = all.filter { $0.pole == pole }.sorted { $0.raisedAt < $1.raisedAt }
+                #expect(mine.map(\.raisedAt) == [Self.t0, Self.t0 + 10], "\(pole): \(mine)")
+                #expect(mine.map(\.clearedAt) == [Self.t0 + 5, nil], "\(pole): \(mine)")
+            }
         }
     }
 }

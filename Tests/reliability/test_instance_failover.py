@@ -7,6 +7,10 @@ route's telemetry between them. Five `lichtweg-pole` processes (sim backend) rep
 Python load adds 10 synthetic poles × 10 reports/s that follow the same protocol as a pole: each
 report starts where the previous one ended, and a report without a telemetry receipt from the
 control plane is sent again (after 5 s, then 10, 20 s) — what `UnconfirmedTelemetry` does on a pole.
+Eight more synthetic poles raise and clear faults (about 10 fault messages/s, some cleared a few
+milliseconds after they were raised) before, during and after the kill, each sent once at QoS 1
+as a pole's outbox does: faults are not receipted and not sent again. Faults are plain
+subscriptions, so both instances get every one and both store it.
 
 Injected: instance A SIGKILLed in the middle of the load and kept dead; restarted only after the
 checks, to see that what it finds then is not stored twice.
@@ -19,20 +23,28 @@ A, and dropped with the session. Without the poles' resends, those reports would
 
 Checked, with A still dead: B stores throughout; every report the broker acknowledged from the
 synthetic poles is stored (PostgreSQL) and receipted, each pole's stored reports chain without a gap (each `from` is the
-previous `to`), and so do the real poles'; duplicates are stored once. Measured: reports sent
-again, stored only after a resend, and each instance's share.
+previous `to`), and so do the real poles'; duplicates are stored once. Every fault raised (and
+acknowledged by the broker) is exactly one alarm row, keyed by pole, code, sensor and the raise's
+instant, cleared at the instant of its clear or open if none was sent: none lost, none twice,
+none cleared wrongly — checked with A dead and again after it came back. Measured: reports sent
+again, stored only after a resend, and each instance's share; faults raised, cleared, and raised
+while A was dead.
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
-from test_broker_faults import KEEP, ReceiptingLoad, Rig, chain_gaps, unwind_on_sigterm, wait_for
+from test_broker_faults import KEEP, ReceiptingLoad, Rig, chain_gaps, iso, parse_iso, unwind_on_sigterm, wait_for
 from testbed import free_port, start_postgres, wait_port
 
 SESSION_EXPIRY = 8      # seconds: how long the broker still queues a dead instance's share
@@ -41,6 +53,8 @@ DRAIN_SECONDS = 45      # the longest the resends may take to bring everything t
 ROUTE = "rel-failover"
 POLES = [f"F{i}" for i in range(1, 6)]
 RESEND_AFTER, RESEND_MAX = 5.0, 20.0
+FAULT_ROUTE = "rel-ffault"
+FAULT_KINDS = [("stuck-sensor", "a"), ("lamp-failure", None)]  # a sensor's fault and one of the pole itself
 
 
 class FailoverRig(Rig):
@@ -108,6 +122,136 @@ class FailoverRig(Rig):
         return rows
 
 
+class FaultLoad(threading.Thread):
+    """Synthetic poles on an unstored route (their retained state makes the control plane keep
+    their faults) that raise and clear faults over one paho connection, each message once at
+    QoS 1, in order, as a pole's outbox sends them. Every `period` s the next (pole, code, sensor)
+    in turn changes: raised if it was clear, cleared if it was raised; every third raise is
+    cleared again a few milliseconds later, so that one instance may store the raise and the clear
+    before the other stores the raise. Keeps every lifecycle: (pole, code, sensor, raised ms) ->
+    cleared ms or None, with the broker's acknowledgements of its messages."""
+
+    def __init__(self, port: int, count: int = 8, period: float = 0.1, prefix: str = "FFAULT", route: str = FAULT_ROUTE):
+        super().__init__(daemon=True)
+        self.poles = [f"{prefix}{i:02d}" for i in range(count)]
+        self.slots = [(p, code, sensor) for p in self.poles for code, sensor in FAULT_KINDS]
+        self.period = period
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.open: dict[tuple, int] = {}                       # slot -> raised ms, while raised
+        self.lifecycles: dict[tuple, int | None] = {}          # (pole, code, sensor, raised ms) -> cleared ms
+        self.raised_at_mono: dict[tuple, float] = {}           # lifecycle -> when it was raised (monotonic)
+        self.infos: list[mqtt.MQTTMessageInfo] = []
+        self.last_ms = 0
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rel-ffault-{os.getpid()}",
+                                  clean_session=True, protocol=mqtt.MQTTv311)
+        self.client.max_inflight_messages_set(100)
+        self.client.connect("127.0.0.1", port, keepalive=5)
+        self.client.loop_start()
+        wait_for("fault poles connected", self.client.is_connected, 10)
+        for p in self.poles:
+            state = {"schema": "lichtweg.state/1", "pole": p, "route": route, "state": "base", "level": 10,
+                     "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
+                     "at": iso(time.time()), "droppedMessages": 0}
+            self.client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
+
+    def _instant(self) -> int:
+        """Now in whole milliseconds (as the wire has it), later than any instant sent before."""
+        ms = max(round(parse_iso(iso(time.time())) * 1000), self.last_ms + 1)
+        self.last_ms = ms
+        return ms
+
+    def _send(self, slot: tuple, active: bool, ms: int) -> None:
+        pole, code, sensor = slot
+        payload = {"schema": "lichtweg.fault/1", "pole": pole, "code": code, "sensor": sensor, "active": active,
+                   "detail": "synthetic" if active else None, "at": iso(ms / 1000)}
+        info = self.client.publish(f"lichtweg/v1/pole/{pole}/fault", json.dumps(payload), qos=1)
+        with self.lock:
+            self.infos.append(info)
+
+    def _raise(self, slot: tuple) -> None:
+        ms = self._instant()
+        with self.lock:
+            self.open[slot] = ms
+            self.lifecycles[(*slot, ms)] = None
+            self.raised_at_mono[(*slot, ms)] = time.monotonic()
+        self._send(slot, True, ms)
+
+    def _clear(self, slot: tuple) -> None:
+        ms = self._instant()
+        with self.lock:
+            raised = self.open.pop(slot)
+            self.lifecycles[(*slot, raised)] = ms
+        self._send(slot, False, ms)
+
+    def run(self) -> None:
+        turn = raises = 0
+        while not self.stopping.wait(self.period):
+            slot = self.slots[turn % len(self.slots)]
+            turn += 1
+            if slot in self.open:
+                self._clear(slot)
+                continue
+            self._raise(slot)
+            raises += 1
+            if raises % 3 == 0:
+                self._clear(slot)  # a fault that came and went at once
+
+    def finish(self) -> None:
+        """Stops changing faults (what is raised stays raised) and waits for the broker's acknowledgements."""
+        self.stopping.set()
+        self.join(5)
+        for info in list(self.infos):
+            info.wait_for_publish(10)
+
+    def unacknowledged(self) -> int:
+        with self.lock:
+            return sum(1 for info in self.infos if not info.is_published())
+
+    def raised_since(self, mono: float) -> int:
+        with self.lock:
+            return sum(1 for t in self.raised_at_mono.values() if t >= mono)
+
+    def check(self, rig: "FailoverRig") -> dict[str, list]:
+        """Every lifecycle against the alarm rows of the route: lost (no row), duplicated (rows
+        beyond the first of a raise), wrongly cleared or open, and rows of no raise."""
+        with self.lock:
+            expected = dict(self.lifecycles)
+        rows: dict[tuple, list] = {}
+        for pole, code, sensor, raised, cleared in rig.query(
+                "SELECT pole, code, sensor, raised_at, cleared_at FROM alarms WHERE route = ?", (FAULT_ROUTE,)):
+            key = (pole, code, sensor, round(float(raised) * 1000))
+            rows.setdefault(key, []).append(None if cleared is None else round(float(cleared) * 1000))
+        lost = sorted(k for k in expected if k not in rows)
+        duplicated = sorted((k, len(v)) for k, v in rows.items() if len(v) > 1)
+        wrong = sorted((k, expected[k], v) for k, v in rows.items() if k in expected and any(c != expected[k] for c in v))
+        extra = sorted(k for k in rows if k not in expected)
+        return {"lost": lost, "duplicated": duplicated, "wrong": wrong, "extra": extra}
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.client.loop_stop()
+        try:
+            self.client.disconnect()
+        except Exception:
+            pass
+
+
+def fault_figures(faults: FaultLoad, problems: dict[str, list]) -> dict:
+    return {"lost": len(problems["lost"]), "duplicated": sum(n - 1 for _, n in problems["duplicated"]),
+            "wrong_cleared_state": len(problems["wrong"]), "rows_of_no_raise": len(problems["extra"])}
+
+
+def wait_for_faults(faults: FaultLoad, rig: "FailoverRig", seconds: float) -> dict[str, list]:
+    """The check, repeated until it finds nothing or `seconds` have passed (B may still be storing)."""
+    end = time.monotonic() + seconds
+    while True:
+        problems = faults.check(rig)
+        if not any(problems.values()) or time.monotonic() > end:
+            return problems
+        time.sleep(0.5)
+
+
 @pytest.fixture
 def rig():
     unwind_on_sigterm()
@@ -138,10 +282,14 @@ def real_pole_gaps(rig: FailoverRig) -> dict[str, list]:
 def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
     started = time.monotonic()
     load = ReceiptingLoad(rig.bport, prefix="FLOAD", route="rel-fload", resend_after=RESEND_AFTER, resend_max=RESEND_MAX)
+    faults = FaultLoad(rig.bport)
     try:
         wait_for("both instances connected", lambda: all(
             rig.instance_metrics(i).get("lichtweg_central_mqtt_messages_total", 0) >= 1 for i in "AB"), 20, 0.2)
+        wait_for("the fault poles' states stored", lambda: int(rig.query(
+            "SELECT count(*) FROM pole_snapshots WHERE route = ?", (FAULT_ROUTE,))[0][0]) == len(faults.poles), 20, 0.2)
         load.start()
+        faults.start()
         wait_for("both instances storing", lambda: all(
             rig.instance_metrics(i).get("lichtweg_central_telemetry_reports_total", 0) > 0 for i in "AB"), 20, 0.2)
         time.sleep(3)
@@ -155,6 +303,7 @@ def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
         assert stored_later > stored_at_kill, f"B stopped storing when A died: {stored_at_kill} → {stored_later}"
         t_end = time.time()
         load.finish()
+        faults.finish()
 
         # -- with A still dead: every acknowledged report stored, every chain whole ------------------
         load.drain(DRAIN_SECONDS)
@@ -177,12 +326,16 @@ def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
         resent_stored = len(load.resent_keys & stored)
         real_resends = sum(rig.log(f"pole-{p}").count("telemetry sent again") for p in POLES)
         unreceipted = load.unconfirmed()
+        fault_problems = wait_for_faults(faults, rig, 20)
+        fault_unacked = faults.unacknowledged()
 
         # -- A back (its session expired meanwhile): nothing stored twice ---------------------------
         rig.start_central("A")
         wait_for("A storing again", lambda: rig.instance_metrics("A").get("lichtweg_central_mqtt_messages_total", 0) >= 1, 20, 0.2)
         time.sleep(2)
         duplicates = int(rig.query("SELECT count(*) - count(DISTINCT (pole, from_at)) FROM telemetry_reports")[0][0])
+        fault_problems_after = faults.check(rig)
+        lifecycles = list(faults.lifecycles.values())
 
         measured = {
             "session_expiry_seconds": SESSION_EXPIRY, "load_after_kill_seconds": LOAD_AFTER_KILL,
@@ -193,16 +346,27 @@ def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
             "real_pole_resend_log_lines": real_resends, "real_reports_stored": real_stored,
             "gaps": sum(len(v) for v in gaps.values()), "real_pole_gaps": sum(len(v) for v in real_gaps.values()),
             "duplicate_rows_after_a_returned": duplicates,
+            "faults_raised": len(lifecycles), "faults_cleared": sum(1 for c in lifecycles if c is not None),
+            "faults_raised_after_kill": faults.raised_since(t_kill), "fault_messages_unacknowledged": fault_unacked,
+            "alarms_with_a_dead": fault_figures(faults, fault_problems),
+            "alarms_after_a_returned": fault_figures(faults, fault_problems_after),
             "stored_total_at_kill_and_after": [stored_at_kill, stored_later],
             "seconds": round(time.monotonic() - started, 1),
         }
         record("control plane: one of two instances SIGKILLed",
                f"2 lichtweg-central instances (--shared-subscriptions, --session-expiry {SESSION_EXPIRY:g}, one PostgreSQL); "
                f"{len(POLES)} lichtweg-pole + {len(load.poles)} synthetic poles × {1 / load.period:g} reports/s, "
-               f"both resending what is not receipted; instance A SIGKILLed under the load and kept dead", measured)
+               f"both resending what is not receipted; {len(faults.poles)} synthetic poles raising and clearing faults "
+               f"(~{1 / faults.period:g} changes/s, sent once); instance A SIGKILLed under the load and kept dead", measured)
         assert not missing, f"{len(missing)} acknowledged reports not stored while A was dead, e.g. {missing[:5]}"
         assert unreceipted == 0, f"{unreceipted} reports never receipted"
         assert not gaps and not real_gaps, f"gaps: {gaps} {real_gaps}"
         assert duplicates == 0
+        assert fault_unacked == 0, f"{fault_unacked} fault messages not acknowledged by the broker"
+        for when, problems in (("with A dead", fault_problems), ("after A returned", fault_problems_after)):
+            assert not any(problems.values()), (
+                f"alarms {when}: {fault_figures(faults, problems)}; e.g. lost {problems['lost'][:3]}, "
+                f"duplicated {problems['duplicated'][:3]}, wrong {problems['wrong'][:3]}, of no raise {problems['extra'][:3]}")
     finally:
+        faults.close()
         load.close()

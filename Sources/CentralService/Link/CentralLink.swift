@@ -12,8 +12,8 @@ import Synchronization
 /// subscribed to every pole's reports. What arrives is decoded with the poles' own payload types;
 /// a malformed message is counted, logged and dropped.
 public final class CentralLink: Service, Sendable {
-    /// Group name of the shared subscriptions: instances of the control plane split telemetry and
-    /// faults between them (only with `sharedSubscriptions`).
+    /// Group name of the shared subscription: instances of the control plane split telemetry
+    /// between them (only with `sharedSubscriptions`).
     public static let shareGroup = "lichtweg-central"
 
     public let link: MQTTLink
@@ -30,7 +30,7 @@ public final class CentralLink: Service, Sendable {
     /// the database each time cost more than storing the report. Kept by `update`, which is the
     /// only writer of pole snapshots and sees every state message (they are not shared).
     private let poleRoutes = Mutex<[String: String]>([:])
-    /// Telemetry and faults on shared subscriptions (instances split them) instead of plain ones.
+    /// Telemetry on a shared subscription (instances split it) instead of a plain one.
     public let sharedSubscriptions: Bool
 
     public struct Counters: Sendable, Hashable {
@@ -74,23 +74,35 @@ public final class CentralLink: Service, Sendable {
         }
     }
 
-    /// The subscriptions: retained state and acknowledgements for every instance; telemetry and
-    /// faults plain too, unless `shared`.
+    /// The subscriptions: retained state, acknowledgements and faults for every instance;
+    /// telemetry plain too, unless `shared`.
     ///
     /// Plain is the default because it loses nothing when the broker restarts: mosquitto 2.0 keeps
     /// a persistent session's plain subscriptions across a restart but not its shared ones, so
-    /// until the control plane has subscribed again every report and fault was acknowledged to
-    /// the poles and dropped (found by the fault-injection suite). With several instances, plain
-    /// means each stores every report once more, which the storage ignores (a report is keyed by
-    /// pole and start; one open alarm per pole, code and sensor).
+    /// until the control plane has subscribed again every report was acknowledged to the poles
+    /// and dropped (found by the fault-injection suite; the poles now send a report again until it
+    /// is receipted). With several instances, plain means each stores every report once more,
+    /// which the storage ignores (a report is keyed by pole and start).
+    ///
+    /// Faults are never shared. They are few, and they are not receipted: a fault the broker had
+    /// queued for a shared member that died would be lost as an alarm event, and the instance that
+    /// runs a rollout must see every fault of the poles that run the new version (a new fault halts
+    /// it), wherever the broker would have sent it. So every instance gets every fault and stores
+    /// it; the storage makes that one alarm with one lifecycle (a raise is keyed by pole, code,
+    /// sensor and the pole's instant of the raise; a clear stored before clears nothing).
     static func subscriptions(shared: Bool) -> [String] {
         let pole = "\(Topics.root)/pole/+"
         // Retained messages are not delivered to shared subscriptions (MQTT 5, 4.8.2): online and
-        // state are always plain; so are acknowledgements, which the instance running the rollout
-        // must see.
+        // state are always plain; so are acknowledgements and faults, which the instance running
+        // the rollout must see.
         let split = shared ? "$share/\(shareGroup)/" : ""
-        return ["\(pole)/online", "\(pole)/state", "\(pole)/profile-ack", "\(split)\(pole)/telemetry", "\(split)\(pole)/fault"]
+        return ["\(pole)/online", "\(pole)/state", "\(pole)/profile-ack", "\(pole)/fault", "\(split)\(pole)/telemetry"]
     }
+
+    /// What earlier versions subscribed to and this one no longer does: faults were shared with
+    /// `sharedSubscriptions`. A persistent session keeps such a subscription, and every fault would
+    /// then come twice (harmless, the storage keeps one, but needless); unsubscribed on connect.
+    static let retiredSubscriptions = ["$share/\(shareGroup)/\(Topics.root)/pole/+/fault"]
 
     public func run() async throws {
         link.start()
@@ -99,6 +111,7 @@ public final class CentralLink: Service, Sendable {
                 switch event {
                 case .connected:
                     for topic in Self.subscriptions(shared: self.sharedSubscriptions) { self.link.subscribe(topic, qos: 1) }
+                    for topic in Self.retiredSubscriptions { self.link.unsubscribe(topic) }
                     self.logger.info("broker connected")
                 case let .disconnected(reason):
                     self.logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])

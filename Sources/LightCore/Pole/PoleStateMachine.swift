@@ -154,7 +154,10 @@ public struct PoleStateMachine: Sendable {
         self.failsafeWithoutProfile = failsafeLevel
         self.fallbackLuminaire = luminaire
         self.output = .steady(.off, since: .distantPast)
-        self.profile = profile
+        // Installed here, not at `.start`: the route simulator copies a route's machines for
+        // every night it starts, and installing a profile (its pole and sensor indices) in each
+        // of them every night showed in profiles.
+        installProfile(profile, at: .distantPast)
     }
 
     // MARK: - Events
@@ -175,7 +178,7 @@ public struct PoleStateMachine: Sendable {
             started = true
             output = .steady(output.level(at: now), since: now)
             meter(to: now)  // the meter runs from the start: standby counts before the first change
-            installProfile(profile, at: now)
+            forgetPlan()  // (the profile is installed since `init` or its last change)
             for id in activeSensors {
                 guard let i = trackIndex[id] else { continue }
                 tracks[i].debouncer = SensorDebouncer(window: tracks[i].debouncer.window, active: true, since: now)

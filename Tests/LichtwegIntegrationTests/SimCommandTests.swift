@@ -125,6 +125,15 @@ struct SimCommandTests {
         #expect(linesA != Self.withoutTiming(c.text))
     }
 
+    @Test("one thread or three: the same run")
+    func threadsDoNotChangeTheRun() throws {
+        let one = try Self.simJSON(["--seed", "7", "--nights", "3", "--threads", "1"])
+        let three = try Self.simJSON(["--seed", "7", "--nights", "3", "--threads", "3"])
+        let lines = Self.withoutTiming(one.text)
+        #expect(lines.count > 20)
+        #expect(lines == Self.withoutTiming(three.text))
+    }
+
     // MARK: - Gates
 
     @Test("an assertion that holds: exit 0")
@@ -173,6 +182,8 @@ struct SimCommandTests {
                stderr: ["lichtweg sim: cannot read TMP/none.csv"]),
         BadRun(label: "--nights 0", arguments: ["--profile", profile, "--nights", "0", "--from", "2026-11-23"],
                stderr: ["lichtweg sim: --nights 0 must be 1–3660"]),
+        BadRun(label: "--threads 0", arguments: ["--profile", profile, "--threads", "0"] + short,
+               stderr: ["lichtweg sim: --threads 0 must be 1–256"]),
         BadRun(label: "--loss 1.5", arguments: ["--profile", profile, "--loss", "1.5"] + short,
                stderr: ["lichtweg sim: --loss 1.5 must be a probability 0–1"]),
         BadRun(label: "--latency=-1", arguments: ["--profile", profile, "--latency=-1"] + short,

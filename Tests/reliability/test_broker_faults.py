@@ -315,6 +315,16 @@ class Watcher:
             pass
 
 
+def publish_states(client: mqtt.Client, poles: list[str], route: str) -> None:
+    """Each synthetic pole's retained state, as a pole publishes it on connecting: the control plane
+    learns the pole's route from it."""
+    for p in poles:
+        state = {"schema": "lichtweg.state/1", "pole": p, "route": route, "state": "base", "level": 10,
+                 "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
+                 "at": iso(time.time()), "droppedMessages": 0}
+        client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
+
+
 class ReceiptingLoad(threading.Thread):
     """Heavy telemetry: `count` synthetic poles on an unstored route (their retained state makes
     the control plane keep their reports), each reporting every `period` s over one paho
@@ -349,11 +359,7 @@ class ReceiptingLoad(threading.Thread):
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
         wait_for("load generator connected", self.client.is_connected, 10)
-        for p in self.poles:
-            state = {"schema": "lichtweg.state/1", "pole": p, "route": route, "state": "base", "level": 10,
-                     "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
-                     "at": iso(time.time()), "droppedMessages": 0}
-            self.client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
+        publish_states(self.client, self.poles, route)
 
     def _connected(self, client, userdata, flags, reason, properties):
         client.subscribe([(f"lichtweg/v1/pole/{p}/telemetry-receipt", 1) for p in self.poles])

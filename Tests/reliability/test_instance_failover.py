@@ -44,7 +44,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from test_broker_faults import KEEP, ReceiptingLoad, Rig, chain_gaps, iso, parse_iso, unwind_on_sigterm, wait_for
+from test_broker_faults import (KEEP, ReceiptingLoad, Rig, chain_gaps, iso, parse_iso, publish_states, unwind_on_sigterm,
+                                wait_for)
 from testbed import free_port, start_postgres, wait_port
 
 SESSION_EXPIRY = 8      # seconds: how long the broker still queues a dead instance's share
@@ -149,11 +150,7 @@ class FaultLoad(threading.Thread):
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
         wait_for("fault poles connected", self.client.is_connected, 10)
-        for p in self.poles:
-            state = {"schema": "lichtweg.state/1", "pole": p, "route": route, "state": "base", "level": 10,
-                     "program": "night", "profileVersion": 1, "faults": [], "uptimeSeconds": 1, "firmware": "load",
-                     "at": iso(time.time()), "droppedMessages": 0}
-            self.client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
+        publish_states(self.client, self.poles, route)
 
     def _instant(self) -> int:
         """Now in whole milliseconds (as the wire has it), later than any instant sent before."""

@@ -1,91 +1,155 @@
 import Foundation
 import LightCore
 import PoleIO
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Drives the lamp: the relay that switches the driver's supply and the dimming signal, with
 /// ramps done in software at `stepHz`.
 ///
 /// The first step of a change is written at once, in the caller's call (an edge reaches the PWM
-/// without waiting for a task); the rest of a ramp is stepped by one task. The relay goes on
-/// before any light is asked for and off only once the output has reached 0.
+/// without waiting for anything); the rest of a ramp is stepped by one thread the driver owns.
+/// A thread rather than a task: a ramp must not wait for whatever else the process's shared
+/// executor is busy with (CI found ramps held back for seconds while the test process ran
+/// simulations on every core). The relay goes on before any light is asked for and off only once
+/// the output has reached 0.
 public final class LampDriver: Sendable {
-    private struct State {
-        var ramp = LevelRamp.steady(.off, since: .distantPast)
-        var generation = 0
-        var relayOn: Bool?
-        var stepper: Task<Void, Never>?
-    }
-
-    private let dimming: any DimmingOutput
-    private let relay: (any SwitchOutput)?
-    private let stepSeconds: Double
-    private let clock: @Sendable () -> Instant
-    private let onError: @Sendable (any Error) -> Void
-    private let state = Mutex(State())
+    private let stepper: RampStepper
 
     public init(dimming: any DimmingOutput, relay: (any SwitchOutput)?, stepHz: Double,
                 clock: @escaping @Sendable () -> Instant, onError: @escaping @Sendable (any Error) -> Void) {
-        self.dimming = dimming
-        self.relay = relay
-        self.stepSeconds = 1 / stepHz
-        self.clock = clock
-        self.onError = onError
+        stepper = RampStepper(dimming: dimming, relay: relay, stepSeconds: 1 / stepHz, clock: clock,
+                              onError: onError)
+        stepper.start()
     }
 
+    deinit { stepper.stop() }
+
     /// The level being driven towards.
-    public var target: DimLevel { state.withLock { $0.ramp.to } }
-    public var relayOn: Bool { state.withLock { $0.relayOn ?? false } }
+    public var target: DimLevel { stepper.target }
+    public var relayOn: Bool { stepper.relayOn }
 
     /// Starts a change to `target` over `rampSeconds` from the present output.
     public func set(_ target: DimLevel, rampSeconds: Double) throws {
-        let now = clock()
-        let (generation, needsStepping) = try state.withLock { s -> (Int, Bool) in
-            s.stepper?.cancel()
-            s.stepper = nil
-            s.generation += 1
-            let current = s.ramp.level(at: now)
-            s.ramp = LevelRamp(from: current, to: target, start: now, duration: max(0, rampSeconds))
-            if !target.isOff { try switchRelay(true, &s) }
-            let level = s.ramp.level(at: now)
-            try dimming.write(level)
-            if level.isOff && target.isOff { try switchRelay(false, &s) }
-            return (s.generation, level != target)
-        }
-        guard needsStepping else { return }
-        let task = Task { [self] in await self.step(generation: generation) }
-        state.withLock { s in
-            if s.generation == generation { s.stepper = task } else { task.cancel() }
-        }
+        try stepper.set(target, rampSeconds: rampSeconds)
     }
 
     /// Drives the output to `level` at once (shutdown: leave the lamp where the schedule wants it).
     public func settle(at level: DimLevel) throws {
         try set(level, rampSeconds: 0)
     }
+}
 
-    private func switchRelay(_ on: Bool, _ s: inout State) throws {
-        guard let relay, s.relayOn != on else { return }
-        try relay.set(on)
-        s.relayOn = on
+/// The ramp's state and the thread that steps it. Every mutable field is guarded by `condition`,
+/// which is also what the idle thread waits on.
+private final class RampStepper: @unchecked Sendable {
+    private let dimming: any DimmingOutput
+    private let relay: (any SwitchOutput)?
+    private let stepSeconds: Double
+    private let clock: @Sendable () -> Instant
+    private let onError: @Sendable (any Error) -> Void
+
+    private let condition = NSCondition()
+    private let finished = DispatchSemaphore(value: 0)
+    private var ramp = LevelRamp.steady(.off, since: .distantPast)
+    private var relayState: Bool?
+    private var stepping = false
+    private var stopped = false
+
+    init(dimming: any DimmingOutput, relay: (any SwitchOutput)?, stepSeconds: Double,
+         clock: @escaping @Sendable () -> Instant, onError: @escaping @Sendable (any Error) -> Void) {
+        self.dimming = dimming
+        self.relay = relay
+        self.stepSeconds = stepSeconds
+        self.clock = clock
+        self.onError = onError
     }
 
-    private func step(generation: Int) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(stepSeconds))
+    var target: DimLevel { locked { ramp.to } }
+    var relayOn: Bool { locked { relayState ?? false } }
+
+    func set(_ target: DimLevel, rampSeconds: Double) throws {
+        try locked {
             let now = clock()
-            let done: Bool = state.withLock { s in
-                guard s.generation == generation else { return true }
-                let level = s.ramp.level(at: now)
+            ramp = LevelRamp(from: ramp.level(at: now), to: target, start: now, duration: max(0, rampSeconds))
+            if !target.isOff { try switchRelay(true) }
+            let level = ramp.level(at: now)
+            stepping = false  // until the first write succeeded: a throw leaves no ramp behind
+            try dimming.write(level)
+            if level.isOff && target.isOff { try switchRelay(false) }
+            stepping = level != target
+            if stepping { condition.signal() }
+        }
+    }
+
+    // MARK: - The thread
+
+    func start() {
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            // Named for `top -H` and the tests. Foundation's `Thread.name` does not reach the kernel
+            // on Linux and pthread_setname_np is not visible to Swift, so the name is written the
+            // way the kernel documents it.
+            try? "lamp-ramp".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            run()
+        }
+        thread.start()
+    }
+
+    /// Ends the thread and waits for it (at most one step).
+    func stop() {
+        locked {
+            stopped = true
+            condition.signal()
+        }
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while !stepping && !stopped { condition.wait() }
+            let stop = stopped
+            condition.unlock()
+            if stop { return }
+            // A relative sleep: a wall-clock jump (the pole's clock being set at boot) must not
+            // stretch or skip a step.
+            sleep(seconds: stepSeconds)
+            var failure: (any Error)?
+            locked {
+                guard stepping && !stopped else { return }
+                let level = ramp.level(at: clock())
                 do {
                     try dimming.write(level)
-                    if level.isOff && s.ramp.to.isOff { try switchRelay(false, &s) }
+                    if level.isOff && ramp.to.isOff { try switchRelay(false) }
                 } catch {
-                    onError(error)
+                    failure = error
                 }
-                return level == s.ramp.to
+                if level == ramp.to { stepping = false }
             }
-            if done { return }
+            if let failure { onError(failure) }
         }
+    }
+
+    // MARK: - Helpers
+
+    private func switchRelay(_ on: Bool) throws {
+        guard let relay, relayState != on else { return }
+        try relay.set(on)
+        relayState = on
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
+    private func sleep(seconds: Double) {
+        let whole = seconds.rounded(.down)
+        var request = timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 }

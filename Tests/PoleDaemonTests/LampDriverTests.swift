@@ -1,3 +1,4 @@
+import Foundation
 import LightCore
 import PoleDaemon
 import PoleIO
@@ -20,6 +21,7 @@ enum LampEvent: Hashable, CustomStringConvertible {
 /// A recording stand-in for the relay and the dimming output (one log, so their order shows).
 final class RecordingLamp: DimmingOutput, SwitchOutput {
     private let log = Mutex<[LampEvent]>([])
+    private let writers = Mutex<[String]>([])
     /// Levels strictly between 0 and 100 whose write fails (for the error path).
     private let failIntermediate: Bool
 
@@ -30,10 +32,14 @@ final class RecordingLamp: DimmingOutput, SwitchOutput {
     var events: [LampEvent] { log.withLock { $0 } }
     var dims: [Double] { events.compactMap { if case let .dim(p) = $0 { p } else { nil } } }
     var lastDim: Double? { dims.last }
+    /// The kernel's name of the thread each dimming write came from.
+    var writerThreads: [String] { writers.withLock { $0 } }
 
     func write(_ level: DimLevel) throws {
         if failIntermediate && level.percent > 0 && level.percent < 100 { throw Failure() }
         log.withLock { $0.append(.dim(level.percent)) }
+        let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+        writers.withLock { $0.append(name.trimmingCharacters(in: .newlines)) }
     }
 
     func set(_ on: Bool) throws {
@@ -125,6 +131,18 @@ struct LampDriverTests {
         try await Task.sleep(for: .milliseconds(60))
         #expect(lamp.events.count == count, "writes after the ramp ended: \(lamp.events.dropFirst(count))")
         #expect(errors.all.isEmpty)
+    }
+
+    @Test("the first write is the caller's, every step after it comes from the driver's own thread")
+    func ownThread() async throws {
+        let d = driver()
+        try d.set(100, rampSeconds: 1)
+        clock.advance(1)
+        #expect(try await eventually { lamp.lastDim == 100 })
+        let threads = lamp.writerThreads
+        #expect(threads.first != "lamp-ramp")
+        #expect(threads.count >= 2)
+        #expect(threads.dropFirst().allSatisfy { $0 == "lamp-ramp" }, "\(threads)")
     }
 
     @Test("the ramp follows the clock: halfway is 50")

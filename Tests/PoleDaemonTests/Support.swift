@@ -32,7 +32,7 @@ final class TempDirectory {
 
 /// Waits (real time) until `condition` holds; false after `timeout` seconds. The timeout only
 /// keeps a broken test from hanging: tests assert on values and order, never on timing.
-func eventually(timeout: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+func eventually(timeout: Double = 30, _ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(timeout)
     while !condition() {
         if ContinuousClock.now >= deadline { return false }

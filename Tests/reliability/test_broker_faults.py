@@ -325,7 +325,20 @@ def publish_states(client: mqtt.Client, poles: list[str], route: str) -> None:
         client.publish(f"lichtweg/v1/pole/{p}/state", json.dumps(state), qos=1, retain=True).wait_for_publish(5)
 
 
-class ReceiptingLoad(threading.Thread):
+class SyntheticPoles(threading.Thread):
+    """A thread of synthetic poles sharing one paho connection (`self.client`), stopped through
+    `self.stopping`."""
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.client.loop_stop()
+        try:
+            self.client.disconnect()
+        except Exception:
+            pass
+
+
+class ReceiptingLoad(SyntheticPoles):
     """Heavy telemetry: `count` synthetic poles on an unstored route (their retained state makes
     the control plane keep their reports), each reporting every `period` s over one paho
     connection while connected, each report starting where the previous one ended. They follow the
@@ -431,13 +444,6 @@ class ReceiptingLoad(threading.Thread):
             self._resend_due(mono)
             time.sleep(0.2)
 
-    def close(self) -> None:
-        self.stopping.set()
-        self.client.loop_stop()
-        try:
-            self.client.disconnect()
-        except Exception:
-            pass
 
 
 class LogTail(threading.Thread):

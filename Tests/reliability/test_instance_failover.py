@@ -44,8 +44,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from test_broker_faults import (KEEP, ReceiptingLoad, Rig, chain_gaps, iso, parse_iso, publish_states, unwind_on_sigterm,
-                                wait_for)
+from test_broker_faults import (KEEP, ReceiptingLoad, Rig, SyntheticPoles, chain_gaps, iso, parse_iso, publish_states,
+                                unwind_on_sigterm, wait_for)
 from testbed import free_port, start_postgres, wait_port
 
 SESSION_EXPIRY = 8      # seconds: how long the broker still queues a dead instance's share
@@ -123,7 +123,7 @@ class FailoverRig(Rig):
         return rows
 
 
-class FaultLoad(threading.Thread):
+class FaultLoad(SyntheticPoles):
     """Synthetic poles on an unstored route (their retained state makes the control plane keep
     their faults) that raise and clear faults over one paho connection, each message once at
     QoS 1, in order, as a pole's outbox sends them. Every `period` s the next (pole, code, sensor)
@@ -225,13 +225,6 @@ class FaultLoad(threading.Thread):
         extra = sorted(k for k in rows if k not in expected)
         return {"lost": lost, "duplicated": duplicated, "wrong": wrong, "extra": extra}
 
-    def close(self) -> None:
-        self.stopping.set()
-        self.client.loop_stop()
-        try:
-            self.client.disconnect()
-        except Exception:
-            pass
 
 
 def fault_figures(faults: FaultLoad, problems: dict[str, list]) -> dict:

@@ -110,7 +110,7 @@ public func buildRouter(_ settings: CentralSettings, parts: CentralParts) -> Rou
     RolloutRoutes(storage: storage, registry: registry, rollouts: parts.rollouts).add(to: api)
     AlarmRoutes(storage: storage, registry: registry, clock: settings.clock).add(to: api)
     PreviewRoutes(storage: storage, registry: registry, trafficDirectory: settings.trafficDirectory).add(to: api)
-    EventRoutes(storage: storage, events: parts.events).add(to: api)
+    EventRoutes(storage: storage, events: parts.events, rollouts: parts.rollouts).add(to: api)
     OverrideRoutes(storage: storage, publisher: parts.publisher, clock: settings.clock).add(to: api)
     BrokerRoutes(storage: storage).add(to: api)
     ExportRoutes(storage: storage, registry: registry).add(to: api)

@@ -121,7 +121,7 @@ struct IngestTests {
 }
 
 extension IngestTests {
-    @Test("a browser watching a route gets its poles' changes as Server-Sent Events; the UI's files are served with a strict CSP")
+    @Test("a browser watching a route gets its present poles and rollout, then their changes, as Server-Sent Events; the UI's files are served with a strict CSP")
     func liveEvents() async throws {
         let key = Curve25519.Signing.PrivateKey()
         try await CentralHarness.with(.live, key: key) { h in
@@ -137,6 +137,22 @@ extension IngestTests {
             try pole.start()
             #expect(await seen.waitFor("event: pole"), "no pole event: \(seen.lines)")
             #expect(seen.lines.contains { $0.hasPrefix("data: {") && $0.contains("\"pole\":\"A2\"") })
+
+            // A browser that subscribes later gets the route as it is first: its poles and the
+            // rollout. The canary A1 never runs, so this rollout sends nothing more for 300 s: a
+            // rollout event on the new stream is the present state, not a change.
+            let started = try await RolloutEndToEndTests.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts",
+                                                              ["version": 1, "canaries": ["A1"], "ackTimeoutSeconds": 300])
+            #expect(started.status == .created)
+            let late = try EventLines(port: port, path: "/api/routes/\(Fixture.route)/events", cookie: erik.cookie)
+            defer { late.close() }
+            #expect(await late.waitFor("event: rollout"), "no present rollout: \(late.lines)")
+            let data = late.lines.filter { $0.hasPrefix("data: {") }
+            #expect(data.contains { $0.contains("\"pole\":\"A2\"") }, "\(late.lines)")
+            #expect(data.contains { $0.contains("\"state\":\"canary\"") && $0.contains("\"canaries\":[\"A1\"]") }, "\(late.lines)")
+            let watching = try #require(late.lines.firstIndex(of: ": watching \(Fixture.route)"))
+            let firstEvent = try #require(late.lines.firstIndex { $0.hasPrefix("event: ") })
+            #expect(watching < firstEvent)
 
             let page = try await h.client.execute(uri: "/", method: .get) { $0 }
             #expect(page.status == .ok)

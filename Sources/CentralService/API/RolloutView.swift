@@ -10,6 +10,8 @@ public struct RolloutView: ResponseEncodable {
         var reason: String?
     }
 
+    /// The rollout's number: a later rollout has a larger one (nil only before it is stored).
+    var id: Int64?
     var route: String
     var version: Int
     var state: String
@@ -28,6 +30,7 @@ public struct RolloutView: ResponseEncodable {
 
     init(_ record: RolloutRecord) {
         let r = record.rollout
+        id = record.id
         route = r.plan.route
         version = r.plan.version
         switch r.state {

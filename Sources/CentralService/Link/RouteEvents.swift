@@ -28,10 +28,15 @@ public final class RouteEvents: Sendable {
 
     /// Tells every watcher of `route` that `kind` happened (`pole`, `rollout`, `alarm`), with `body`.
     public func publish<Body: Encodable>(route: String, kind: String, _ body: Body) {
-        guard let json = try? JSONEncoder().encode(body) else { return }
-        let event = "event: \(kind)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
+        guard let event = Self.event(kind, body) else { return }
         let targets = watchers.withLock { $0.values.filter { $0.route == route }.map(\.continuation) }
         for continuation in targets { continuation.yield(event) }
+    }
+
+    /// One Server-Sent Event: `event: KIND` and one `data:` line of JSON.
+    public static func event<Body: Encodable>(_ kind: String, _ body: Body) -> String? {
+        guard let json = try? JSONEncoder().encode(body) else { return nil }
+        return "event: \(kind)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
     }
 
     /// Ends every stream (shutdown).

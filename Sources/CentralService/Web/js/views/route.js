@@ -11,6 +11,7 @@ import { ago, timeEl, level as fmtLevel, number, plural, dateTime } from '../for
 import { routeHeader, alarmList } from './common.js';
 
 const RUNNING = new Set(['planned', 'canary', 'soaking', 'rolling-out']);
+const ROLLOUT_STEP = { planned: 0, canary: 1, soaking: 2, 'rolling-out': 3, completed: 4, halted: 4 };
 const STATE_LABEL = {
   planned: 'Planned', canary: 'Canary stage', soaking: 'Soaking', 'rolling-out': 'Rolling out',
   completed: 'Completed', halted: 'Halted',
@@ -272,7 +273,7 @@ export async function routeView(container, routeId) {
           soakSeconds: Number(soak.value),
           ackTimeoutSeconds: Number(timeout.value),
         };
-        st.rollout = await post(`/routes/${seg(routeId)}/rollouts`, body);
+        takeRollout(await post(`/routes/${seg(routeId)}/rollouts`, body));
         toast(`Rollout of version ${body.version} started`);
         rerenderRollout(true);
       } catch (error) {
@@ -298,7 +299,7 @@ export async function routeView(container, routeId) {
       if (!reason.value.trim()) { replace(message, h('p', { class: 'alert alert-bad', role: 'alert' }, 'Give a reason: it goes into the audit log.')); return; }
       submit.disabled = true;
       try {
-        st.rollout = await post(`/routes/${seg(routeId)}/rollout/halt`, { reason: reason.value.trim() });
+        takeRollout(await post(`/routes/${seg(routeId)}/rollout/halt`, { reason: reason.value.trim() }));
         toast('Rollout halted', 'warn');
         rerenderRollout(true);
       } catch (error) {
@@ -331,8 +332,9 @@ export async function routeView(container, routeId) {
       event.currentTarget.disabled = true;
       replace(message);
       try {
-        st.rollout = await post(`/routes/${seg(routeId)}/rollback`, { toVersion: Number(to.value) });
-        toast(`Rolling back: version ${st.rollout.version} has the content of version ${to.value}`, 'warn');
+        const started = await post(`/routes/${seg(routeId)}/rollback`, { toVersion: Number(to.value) });
+        takeRollout(started);
+        toast(`Rolling back: version ${started.version} has the content of version ${to.value}`, 'warn');
         st.versions = (await get(`/routes/${seg(routeId)}/profiles`)).items;
         rerenderRollout(true);
       } catch (error) {
@@ -345,6 +347,19 @@ export async function routeView(container, routeId) {
       h('h3', null, 'Roll back'),
       h('p', { class: 'hint' }, 'Puts an earlier version\'s content back in force as a new, newer version.'),
       field('Content of version', to), ask, confirmBox, message);
+  }
+
+  // Which of two views of a rollout is the later: a larger id is a later rollout; of the same
+  // rollout, the later step. The answer to a request can arrive after the live event of a later
+  // step (a canary nearby applies within milliseconds) and must not put the page back.
+  function takeRollout(r) {
+    const c = st.rollout;
+    if (c && r && c.id != null && r.id != null) {
+      if (r.id < c.id) return false;
+      if (r.id === c.id && (ROLLOUT_STEP[r.state] ?? 0) < (ROLLOUT_STEP[c.state] ?? 0)) return false;
+    }
+    st.rollout = r;
+    return true;
   }
 
   function rerenderRollout(forceControls = false) {
@@ -415,8 +430,8 @@ export async function routeView(container, routeId) {
     });
     source.addEventListener('rollout', (e) => {
       const r = JSON.parse(e.data);
+      if (!takeRollout(r)) return;
       const newVersion = !st.versions.some((v) => v.version === r.version);
-      st.rollout = r;
       rerenderRollout();
       if (newVersion) {
         get(`/routes/${seg(routeId)}/profiles`).then((x) => { st.versions = x.items; renderRolloutControls(true); }).catch(() => {});

@@ -40,7 +40,7 @@ struct CentralHarness: Sendable {
                                   metrics: metrics, logger: logger)
         let running = Task { try await central.run() }
         defer { running.cancel() }
-        _ = await eventually(10) { link.isConnected }
+        _ = await eventually(30) { link.isConnected }
         var settings = CentralSettings(host: "127.0.0.1", port: 0, signingKey: key, clock: clock)
         settings.webRoot = CentralSettings.bundledWebRoot
         settings.trafficDirectory = "\(Paths.packageRoot.path)/Profiles/traffic"

@@ -40,7 +40,7 @@ struct InstancesTests {
                 tasks.append(Task { try await central.run() })
             }
             let links = self.links
-            #expect(await eventually(10) { links.allSatisfy { $0.link.isConnected } })
+            #expect(await eventually(30) { links.allSatisfy { $0.link.isConnected } })
             try await Task.sleep(for: .milliseconds(300))  // the SUBACKs
         }
 
@@ -63,7 +63,7 @@ struct InstancesTests {
         let state = StatePayload(pole: "P1", route: "two-road", state: "base", failsafeReason: nil, level: 20, program: "night",
                                  profileVersion: 1, faults: [], uptimeSeconds: 1, firmware: "test", at: Timestamp(now))
         try await pole.publish(Topics.state("P1"), PayloadCodec.encode(state), retain: true)
-        #expect(await eventually(10) { links.allSatisfy { $0.counts.received >= 1 } })
+        #expect(await eventually(30) { links.allSatisfy { $0.counts.received >= 1 } })
         let reports = 200
         let start = TelemetryBuckets.bucket(containing: now) - Double(reports) * 60
         for i in 0..<reports {
@@ -74,7 +74,7 @@ struct InstancesTests {
         }
         let expected = shared ? reports : 2 * reports
         let all = { () -> Int in links.map(\.counts.telemetry).reduce(0, +) }
-        #expect(await eventually(20) { all() >= expected })
+        #expect(await eventually(30) { all() >= expected })
         for central in links { await central.ingest.drain() }
         let counts = links.map(\.counts.telemetry)
         if shared {
@@ -204,7 +204,7 @@ struct InstancesTests {
         let earlier = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: clientID), logger: logger)
         earlier.subscribe("$share/\(CentralLink.shareGroup)/lichtweg/v1/pole/+/fault", qos: 1)
         earlier.start()
-        #expect(await eventually(10) { earlier.isConnected })
+        #expect(await eventually(30) { earlier.isConnected })
         try await Task.sleep(for: .milliseconds(300))  // the SUBACK
         earlier.stop()
 
@@ -217,7 +217,7 @@ struct InstancesTests {
                                   clock: clock, sharedSubscriptions: true, logger: logger)
         let task = Task { try await central.run() }
         defer { task.cancel() }
-        #expect(await eventually(10) { link.isConnected })
+        #expect(await eventually(30) { link.isConnected })
         try await Task.sleep(for: .milliseconds(300))  // the SUBACKs and UNSUBACK
 
         let pole = try Observer(broker: broker, name: "pole")
@@ -225,7 +225,7 @@ struct InstancesTests {
         let fault = FaultPayload(pole: "P1", code: "lamp-failure", sensor: nil, active: true, detail: nil,
                                  at: Timestamp(clock()))
         try await pole.publish(Topics.fault("P1"), PayloadCodec.encode(fault))
-        #expect(await eventually(10) { central.counts.received >= 1 })
+        #expect(await eventually(30) { central.counts.received >= 1 })
         try await Task.sleep(for: .milliseconds(500))  // a second copy, if the shared subscription were still there
         #expect(central.counts.received == 1, "\(central.counts.received) copies of one fault")
     }

@@ -76,7 +76,7 @@ struct RolloutEndToEndTests {
             _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 2])
             view = try await Self.waitForRollout(h.client, erik) { $0["version"] as? Int == 2 && $0["state"] as? String == "completed" }
             #expect(view["state"] as? String == "completed", "\(view)")
-            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 30 } })
+            #expect(await eventually(30) { processes.allSatisfy { $0.lampPercent() == 30 } })
 
             // Roll back to version 1's content: version 3, applied everywhere, base 10 again.
             response = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollback", ["toVersion": 1])
@@ -85,7 +85,7 @@ struct RolloutEndToEndTests {
             view = try await Self.waitForRollout(h.client, erik) { $0["version"] as? Int == 3 && $0["state"] as? String == "completed" }
             #expect(view["state"] as? String == "completed", "\(view)")
             for p in processes { #expect(try p.storedProfileVersion() == 3) }
-            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 10 } })
+            #expect(await eventually(30) { processes.allSatisfy { $0.lampPercent() == 10 } })
 
             // What the control plane saw of the poles, and what it wrote down.
             let poles = try await h.client.execute(uri: "/api/routes/\(Fixture.route)/poles", method: .get, headers: erik.headers) {
@@ -156,18 +156,18 @@ extension RolloutEndToEndTests {
                                     ["document": Fixture.profile(version: 1, baseLevel: 10)])
             _ = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/rollouts", ["version": 1])
             _ = try await Self.waitForRollout(h.client, erik) { $0["state"] as? String == "completed" }
-            #expect(await eventually(15) { processes.allSatisfy { $0.lampPercent() == 10 } })
+            #expect(await eventually(30) { processes.allSatisfy { $0.lampPercent() == 10 } })
 
             let until = Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970 + 3600)).description
             let set = try await Self.post(h.client, erik, "/api/routes/\(Fixture.route)/override",
                                           ["level": 55, "until": until, "reason": "roadworks at A2"])
             #expect(set.status == .ok)
-            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 55 } },
+            #expect(await eventually(30) { processes.allSatisfy { $0.lampPercent() == 55 } },
                     "\(processes.map { $0.lampPercent() ?? -1 })")
             let cleared = try await h.client.execute(uri: "/api/routes/\(Fixture.route)/override", method: .delete,
                                                      headers: erik.headers) { $0 }
             #expect(cleared.status == .ok)
-            #expect(await eventually(10) { processes.allSatisfy { $0.lampPercent() == 10 } })
+            #expect(await eventually(30) { processes.allSatisfy { $0.lampPercent() == 10 } })
 
             let past = Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970 - 60)).description
             for (body, status) in [(["level": 150, "until": until, "reason": "x"], 400), (["level": 50, "until": past, "reason": "x"], 400),

@@ -29,7 +29,7 @@ struct MQTTLinkTests {
                                   logger: logger)
         sender.start()
         defer { sender.stop() }
-        #expect(await eventually(10) { sender.isConnected })
+        #expect(await eventually(30) { sender.isConnected })
         for i in 0..<count {
             try sender.publish(MQTTMessage(topic: "flood/\(i % 7)", payload: Array("\(i)".utf8), qos: 1))
         }

@@ -88,8 +88,11 @@ public func portAcceptsConnections(_ port: Int) -> Bool {
     }
 }
 
-/// Polls `condition` until it holds or `seconds` pass (for state outside this process).
-public func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds or `seconds` pass. The time only keeps a broken test from
+/// hanging: while other tests of this process run simulations on every core, tasks of this
+/// process can wait for the shared executor for over 10 s (CI saw it), so waits on in-process
+/// work are 30 s.
+public func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }
@@ -184,7 +187,7 @@ public actor Observer {
                 if case let .message(m) = event { await self?.record(m) }
             }
         }
-        let up = await eventually(10) { link.isConnected }
+        let up = await eventually(30) { link.isConnected }
         try #require(up, "observer did not connect")
         try await Task.sleep(for: .milliseconds(100))  // the SUBACK
     }

@@ -5,6 +5,7 @@ import Hummingbird
 import LightCore
 import ProfileFormat
 import RouteSim
+import Synchronization
 
 /// What an engineer looks at before rolling a profile out: the plan of a night, and the
 /// simulator's energy and safety figures over a few nights of modelled traffic. The simulation is
@@ -180,7 +181,19 @@ struct PreviewRoutes {
     }
 }
 
-/// One simulation at a time; the others wait their turn.
-actor SimulationSlot {
-    func run<T: Sendable>(_ work: @Sendable () -> T) -> T { work() }
+/// One simulation at a time, the others waiting their turn, each on a thread of its own. A
+/// simulation keeps a thread busy for up to a few seconds; on the shared executor (two threads on
+/// a two-core machine) it would hold back the requests, the ingest and the rollouts meanwhile, as
+/// the tests' simulations once held back the pole's lamp ramps.
+final class SimulationSlot: Sendable {
+    private let turn = Mutex(())
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { [self] in
+                let result = turn.withLock { _ in work() }
+                continuation.resume(returning: result)
+            }.start()
+        }
+    }
 }

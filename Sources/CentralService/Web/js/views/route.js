@@ -74,7 +74,8 @@ export async function routeView(container, routeId) {
     st.layout = layout instanceof Error ? { error: layout } : layout;
     st.poles = new Map(poles.items.map((p) => [p.pole, p]));
     st.versions = versions.items;
-    st.rollout = rollout;
+    // After a reconnect the new stream's events can come before these answers: keep the later.
+    if (rollout) takeRollout(rollout); else st.rollout = null;
     st.alarms = alarms.items;
   }
 

@@ -31,6 +31,10 @@ struct LiveSimSummary: Encodable {
     var replayLateMaxSeconds: Double?
     var decisionsByPole: [String: Int]
     var mismatches: [String]
+    /// The road users' light ahead, live and virtual (and predicted, with --network-draws).
+    var lightAhead: LiveLightAhead
+    /// What decided: `decisions` one by one, or `lightAhead` against the prediction.
+    var judgedBy: String
     var passed: Bool
 
     struct Offsets: Encodable {
@@ -40,15 +44,18 @@ struct LiveSimSummary: Encodable {
     }
 
     static let metricNames = ["decisions", "matched", "missing", "extra", "medianOffsetSeconds", "maxOffsetSeconds",
-                              "roadUsers", "lineEdges", "replayLateMaxSeconds"]
+                              "roadUsers", "lineEdges", "replayLateMaxSeconds", "lightAheadRatio", "virtualLightAheadRatio",
+                              "darkExposureSeconds"]
 
     var metrics: [String: Double] {
         ["decisions": Double(decisions), "matched": Double(matched), "missing": Double(missing), "extra": Double(extra),
          "medianOffsetSeconds": medianOffsetSeconds ?? .nan, "maxOffsetSeconds": maxOffsetSeconds ?? .nan,
-         "roadUsers": Double(roadUsers), "lineEdges": Double(lineEdges), "replayLateMaxSeconds": replayLateMaxSeconds ?? .nan]
+         "roadUsers": Double(roadUsers), "lineEdges": Double(lineEdges), "replayLateMaxSeconds": replayLateMaxSeconds ?? .nan,
+         "lightAheadRatio": lightAhead.live.ratio, "virtualLightAheadRatio": lightAhead.virtual.ratio,
+         "darkExposureSeconds": lightAhead.live.darkSeconds]
     }
 
-    init(plan: LiveWindow, comparison: DecisionComparison, samples: [[(time: Double, level: Double)]],
+    init(plan: LiveWindow, comparison: DecisionComparison, lightAhead: LiveLightAhead, samples: [[(time: Double, level: Double)]],
          lateness: [Double], profile: Profile, model: SimulationModel, seed: UInt64, tolerance: Double, sampleMs: Double) {
         route = profile.route.name
         poles = profile.route.poles.count
@@ -86,7 +93,14 @@ struct LiveSimSummary: Encodable {
         }
         mismatches = comparison.missing.map { "missing at pole \(plan.poleIDs[$0.pole]): \(describe($0.change)) [\(plan.cause(of: $0.change, atPole: $0.pole))]" }
             + comparison.extra.map { "extra at pole \(plan.poleIDs[$0.pole]): \(describe($0.change))" }
-        passed = comparison.passed
+        self.lightAhead = lightAhead
+        if let predicted = lightAhead.predicted {
+            judgedBy = "lightAhead"
+            passed = predicted.withinPrediction
+        } else {
+            judgedBy = "decisions"
+            passed = comparison.passed
+        }
     }
 
     static func median(_ sorted: [Double]) -> Double? {
@@ -112,9 +126,19 @@ struct LiveSimSummary: Encodable {
             let n = comparison.matched.filter { poleIDs[$0.pole] == id }.count
             return "\(id) \(n)/\(decisionsByPole[id] ?? 0)"
         }.joined(separator: ", "))
-        for m in mismatches { lines.append("  MISMATCH \(m)") }
-        lines.append(passed ? "live equals simulated: every decision matched within \(ms(toleranceSeconds))"
-                            : "live DIFFERS from simulated")
+        let live = lightAhead.live, virtual = lightAhead.virtual
+        lines.append(String(format: "  light ahead       live %.4f (dark %.1f s of %.1f s with a pole in sight ahead), virtual run %.4f",
+                            live.ratio, live.darkSeconds, live.exposedSeconds, virtual.ratio))
+        if let p = lightAhead.predicted {
+            lines.append(String(format: "  predicted         %.4f–%.4f (median %.4f) over %d draws of the network (%@); "
+                                + "live timing allowance ±%.4f", p.low, p.high, p.median, p.draws, p.network, p.allowance))
+            lines.append(p.withinPrediction ? "live light ahead as the simulator predicts for this network"
+                                            : "live light ahead OUTSIDE the simulator's prediction")
+        } else {
+            for m in mismatches { lines.append("  MISMATCH \(m)") }
+            lines.append(passed ? "live equals simulated: every decision matched within \(ms(toleranceSeconds))"
+                                : "live DIFFERS from simulated")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -17,7 +17,8 @@ struct SimCommand: ParsableCommand {
         With --live, a window starting now is run in virtual time and replayed in real time into \
         running lichtweg-pole processes (sim backend; --pole-data), and their lamp decisions are \
         compared pole by pole: exit 0 when they agree within --tolerance, 1 when they differ (or an \
-        assertion fails, or the live lamps do not settle), 2 for bad input.
+        assertion fails, or the live lamps do not settle), 2 for bad input. With --network-draws, \
+        the live light ahead of the road users is compared with the simulator's prediction instead.
         """
     )
 
@@ -85,6 +86,9 @@ struct SimCommand: ParsableCommand {
 
     @Option(help: "With --live: how long to wait for the live lamps to be where the virtual run has them before the window, in seconds.")
     var settleTimeout: Double = 60
+
+    @Option(help: "With --live: judge by the light ahead of the road users, not decision by decision: the live light-ahead ratio must lie within what this many virtual runs of the window predict (10–10000), runs that differ only in the network's luck. The network is the traffic model's (--latency/--loss override it), not a fixed loopback path: for a live path with random latency and loss (tc netem), where decisions cannot match one to one.")
+    var networkDraws: Int = 0
 
     func run() throws {
         do {

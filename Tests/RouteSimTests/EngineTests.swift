@@ -96,6 +96,21 @@ struct EngineTests {
                                co2GramsPerKWh: 380, co2Source: "test")
     }()
 
+    @Test("a network of measured latencies gives each notice one of them, each about as often")
+    func measuredLatencyDraws() {
+        let network = NetworkModel(latencySamples: [0.61, 1.21, 1.82, 3.05], loss: 0)
+        var random = SimRandom(seed: 3, stream: 1)
+        var counts: [Double: Int] = [:]
+        for _ in 0 ..< 40_000 { counts[network.latency(&random), default: 0] += 1 }
+        #expect(Set(counts.keys) == [0.61, 1.21, 1.82, 3.05])
+        // 10,000 expected each; 4.5 standard deviations is ±390.
+        for (latency, n) in counts { #expect(abs(n - 10_000) < 390, "\(latency): \(n)") }
+        // Without samples, the log-normal as before.
+        let logNormal = NetworkModel(latencyMedian: 0.08, latencyP95: 0.4, loss: 0)
+        var a = SimRandom(seed: 3, stream: 1), b = SimRandom(seed: 3, stream: 1)
+        #expect(logNormal.latency(&a) == b.logNormal(median: 0.08, p95: 0.4))
+    }
+
     @Test("a night's sensor edges are in (time, order) and number every edge once")
     func worldEdgesSorted() {
         var builder = NightWorldBuilder(profile: Self.profile(), model: Self.model, seed: 5)

@@ -1,4 +1,6 @@
+import Foundation
 import LightCore
+import ProfileFormat
 @testable import RouteSim
 import Testing
 
@@ -123,5 +125,90 @@ struct LiveWindowTests {
         let changes = LampChangeExtractor.changes(ofSamples: samples)
         #expect(changes.count == 1, "\(changes)")
         #expect(changes.first?.to == 100 && changes.first?.from == 10)
+    }
+}
+
+/// The light ahead of a live window's road users: from the live lamps' samples, from the virtual
+/// run, and predicted over draws of the network's luck (`lichtweg sim --live --network-draws`).
+@Suite("Live window: light ahead of the road users")
+struct WindowLightAheadTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let start = HandComputedNightTests.zone.instant(on: HandComputedNightTests.date, at: LocalTime(hour: 21, minute: 0))
+
+    /// The Brandis–Beucha pilot route (50 poles) in a busy 90 s window, with `network`; its
+    /// sensors cut down to one short-range PIR per pole and its presence control to three poles ahead,
+    /// so that a late notice leaves road users in the dark (with the pilot's radars and reach a
+    /// second's delay costs almost nothing).
+    static func window(_ network: NetworkModel) throws -> LiveWindow {
+        var profile = try ProfileLoader.load(
+            try String(contentsOf: root.appendingPathComponent("Profiles/brandis-beucha.yaml"), encoding: .utf8),
+            file: "brandis-beucha.yaml").get()
+        for name in profile.programs.keys where profile.programs[name]!.presence != nil {
+            profile.programs[name]!.presence!.polesAhead = 3
+            profile.programs[name]!.presence!.polesBehind = 0
+            profile.programs[name]!.presence!.lookAheadSeconds = 0
+            profile.programs[name]!.presence!.maxPolesAhead = 3
+        }
+        for i in profile.route.poles.indices {
+            profile.route.poles[i].sensors = [Sensor(id: "s", kind: .pir, facing: .increasing, range: 15)]
+        }
+        var model = try SimulationModelLoader.load(
+            try String(contentsOf: root.appendingPathComponent("Profiles/traffic/rural-night.yaml"), encoding: .utf8),
+            file: "rural-night.yaml").get().withIdealSensors
+        for kind in model.users.keys { model.users[kind]!.hourly = Array(repeating: 400, count: 24) }
+        model.network = network
+        return LiveWindow.compute(profile: profile, model: model, seed: 3, start: start, duration: 90)
+    }
+
+    static let perfect = NetworkModel(latencyMedian: 0.005, latencyP95: 0.005, loss: 0)
+
+    /// The virtual run's outputs as a live pole would show them: sampled every 20 ms, `delay` late.
+    static func sampled(_ w: LiveWindow, delay: Double = 0) -> [[(time: Double, level: Double)]] {
+        w.timelines.indices.map { pole in
+            stride(from: w.start.secondsSinceEpoch - 1, through: w.end.secondsSinceEpoch + 1, by: 0.02).map { t in
+                (t, w.level(ofPoleAt: pole, at: Instant(secondsSinceEpoch: t - delay)).percent)
+            }
+        }
+    }
+
+    @Test("the live lamps doing what the virtual run did give its light ahead; later lamps give less")
+    func liveFromSamples() throws {
+        let w = try Self.window(Self.perfect)
+        let virtual = w.lightAhead()
+        #expect(w.users.count >= 10)
+        #expect(virtual.exposedSeconds > 100, "\(virtual)")
+        #expect(virtual.darkSeconds > 0, "a window with something to lose: \(virtual)")
+        let live = w.lightAhead(ofSamples: Self.sampled(w))
+        #expect(abs(live.exposedSeconds - virtual.exposedSeconds) < 1e-9)
+        // Each step is placed halfway between two samples 20 ms apart: within 10 ms of the truth.
+        #expect(abs(live.darkSeconds - virtual.darkSeconds) <= Double(virtual.darkEpisodes) * 2 * 0.01 + 1e-6,
+                "live \(live), virtual \(virtual)")
+        let late = w.lightAhead(ofSamples: Self.sampled(w, delay: 1))
+        #expect(late.darkSeconds > virtual.darkSeconds + 1, "late \(late), virtual \(virtual)")
+        #expect(late.ratio < virtual.ratio)
+        // A lamp that never comes up: all its sight time is dark.
+        var stuck = Self.sampled(w)
+        for pole in stuck.indices { stuck[pole] = stuck[pole].map { ($0.time, 20) } }
+        let dark = w.lightAhead(ofSamples: stuck)
+        #expect(abs(dark.darkSeconds - dark.exposedSeconds) < 1e-6 && dark.ratio == 0, "\(dark)")
+    }
+
+    @Test("predicted over draws of the network: no spread without luck, a spread and less light with it")
+    func prediction() throws {
+        let w = try Self.window(Self.perfect)
+        let sure = w.predictedLightAhead(draws: 12)
+        #expect(sure.count == 12)
+        #expect(sure.allSatisfy { $0 == w.lightAhead() }, "\(Set(sure.map(\.ratio)))")
+
+        // A lossy path of measured latencies, as tc netem's 300 ms and 20 % per link gave.
+        let lossy = try Self.window(NetworkModel(latencySamples: [0.61, 0.62, 0.64, 1.21, 1.23, 1.82, 2.4, 3.1], loss: 0.1))
+        #expect(lossy.users == w.users && lossy.edges == w.edges, "the same road users: only the network differs")
+        let draws = lossy.predictedLightAhead(draws: 12)
+        #expect(Set(draws.map(\.ratio)).count > 6, "\(draws.map(\.ratio))")
+        let mean = draws.map(\.ratio).reduce(0, +) / Double(draws.count)
+        #expect(mean < w.lightAhead().ratio - 0.01, "lossy mean \(mean), perfect \(w.lightAhead().ratio)")
+        // The same draws again: the prediction is a function of its inputs.
+        #expect(lossy.predictedLightAhead(draws: 12) == draws)
     }
 }

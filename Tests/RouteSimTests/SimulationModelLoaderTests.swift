@@ -105,6 +105,17 @@ struct SimulationModelLoaderTests {
         #expect(model.co2Source.contains("Umweltbundesamt"))
     }
 
+    @Test("a network of measured latencies: the notices' latencies are those, their median and p95 the samples'")
+    func measuredLatencies() throws {
+        let text = try Self.replacing("  latencyMedianSeconds: 0.08\n  latencyP95Seconds: 0.40\n",
+                                      with: "  latencySamplesSeconds: [1.2, 0.61, 0.62, 2.4, 0.6]\n", in: try Self.ruralText())
+        let model = try SimulationModelLoader.load(text, file: "measured.yaml").get()
+        #expect(model.network.latencySamples == [0.6, 0.61, 0.62, 1.2, 2.4])
+        #expect(model.network.latencyMedian == 0.62)
+        #expect(model.network.latencyP95 == 2.4)
+        #expect(model.network.loss == 0.005)
+    }
+
     @Test("every shipped traffic model loads")
     func shippedModelsLoad() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.trafficDir.path).filter { $0.hasSuffix(".yaml") }
@@ -170,6 +181,20 @@ struct SimulationModelLoaderTests {
         BadModel(label: "p95 below the median latency", old: "latencyP95Seconds: 0.40", new: "latencyP95Seconds: 0.05",
                  lineWith: "latencyP95Seconds: 0.05", path: "network.latencyP95Seconds",
                  message: ["95th percentile 0.05 s is below the median 0.08 s"]),
+        BadModel(label: "measured latencies and a median", old: "latencyP95Seconds: 0.40\n",
+                 new: "latencyP95Seconds: 0.40\n  latencySamplesSeconds: [0.6, 1.2]\n",
+                 lineWith: "latencyMedianSeconds: 0.08", path: "network.latencyMedianSeconds",
+                 message: ["not with latencySamplesSeconds"]),
+        BadModel(label: "a negative measured latency", old: "  latencyMedianSeconds: 0.08\n  latencyP95Seconds: 0.40\n",
+                 new: "  latencySamplesSeconds: [0.6, -1.2]\n",
+                 lineWith: "latencySamplesSeconds: [0.6, -1.2]", path: "network.latencySamplesSeconds[1]",
+                 message: ["-1.2 s is out of range 0–600 s"]),
+        BadModel(label: "no measured latencies", old: "  latencyMedianSeconds: 0.08\n  latencyP95Seconds: 0.40\n",
+                 new: "  latencySamplesSeconds: []\n",
+                 lineWith: "latencySamplesSeconds: []", path: "network.latencySamplesSeconds", message: ["at least one latency"]),
+        BadModel(label: "no latency at all", old: "  latencyMedianSeconds: 0.08\n  latencyP95Seconds: 0.40\n", new: "",
+                 lineWith: "loss: 0.005", path: "network.latencyMedianSeconds",
+                 message: ["missing required fields 'latencyMedianSeconds' and 'latencyP95Seconds' (or give latencySamplesSeconds)"]),
         BadModel(label: "wrong format string", old: "format: lichtweg-traffic/1", new: "format: lichtweg-traffic/2",
                  lineWith: "format: lichtweg-traffic/2", path: "format",
                  message: ["unsupported format 'lichtweg-traffic/2'", "lichtweg-traffic/1"]),

@@ -57,11 +57,15 @@ struct NightRun {
     /// `seed` and `date` choose the network's random stream (the traffic's is the world's).
     /// `machines`: the route's machines as `freshMachines(for:)` makes them (made once per run:
     /// installing the profile in a hundred machines every night showed in profiles).
-    init(profile: Profile, model: SimulationModel, seed: UInt64, date: LocalDate, machines: [PoleStateMachine]) {
+    /// `networkDraw`: another of the network's streams for the same night (0: the night's own), for
+    /// runs of the same road users that differ only in the network's luck (`LiveWindow`).
+    init(profile: Profile, model: SimulationModel, seed: UInt64, date: LocalDate, machines: [PoleStateMachine],
+         networkDraw: UInt64 = 0) {
         precondition(machines.count == profile.route.poles.count)
         self.profile = profile
         self.model = model
-        self.network = SimRandom(seed: seed, stream: Self.networkStream ^ UInt64(bitPattern: Int64(date.daysSinceEpoch)))
+        self.network = SimRandom(seed: seed, stream: Self.networkStream ^ UInt64(bitPattern: Int64(date.daysSinceEpoch))
+                                     ^ (networkDraw &* 0x9E37_79B9_7F4A_7C15))
         self.poleIDs = profile.route.poles.map(\.id)
         self.timers = PoleTimers(poles: profile.route.poles.count)
         for (index, pole) in profile.route.poles.enumerated() {
@@ -259,7 +263,7 @@ struct NightRun {
                 if level > previous && level > .off { poles[index].switchCycles += 1 }
                 poles[index].timeline.append(poles[index].machine.output)
             case let .publishDetection(notice):
-                let latency = network.logNormal(median: model.network.latencyMedian, p95: model.network.latencyP95)
+                let latency = model.network.latency(&network)
                 push(.notice(from: Int32(index), direction: notice.direction, speed: notice.speed, at: notice.at),
                      at: (now + latency).secondsSinceEpoch)
             case let .armTimer(at):

@@ -103,8 +103,10 @@ public struct RouteSimulator {
     }
 
     /// Lives through `world` (a night or a window of one, `LiveWindow`) with fresh poles.
-    func simulate(_ world: NightWorld) -> NightRecord {
-        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date, machines: machines)
+    /// `networkDraw` other than 0: the same world with other draws of the network's luck.
+    func simulate(_ world: NightWorld, networkDraw: UInt64 = 0) -> NightRecord {
+        var night = NightRun(profile: profile, model: model, seed: seed, date: world.date, machines: machines,
+                             networkDraw: networkDraw)
         return night.simulate(world)
     }
 

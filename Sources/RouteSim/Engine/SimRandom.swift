@@ -46,6 +46,9 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
 
     public mutating func chance(_ p: Double) -> Bool { p > 0 && unit() < p }
 
+    /// A whole number in 0..<count, each as likely (count > 0).
+    public mutating func index(below count: Int) -> Int { min(count - 1, Int(unit() * Double(count))) }
+
     /// Exponential with the given rate (events per unit).
     public mutating func exponential(rate: Double) -> Double {
         -Foundation_log(1 - unit()) / rate

@@ -22,6 +22,12 @@ public struct LiveWindow: Sendable {
     public let poleIDs: [String]
     /// The merge gap the changes were made with; the live changes must be made with it too.
     public let mergeGap: Double
+    /// What the light-ahead analysis and other draws of the network need.
+    let profile: Profile
+    let model: SimulationModel
+    let seed: UInt64
+    let world: NightWorld
+    let record: NightRecord
 
     /// Computes the window `[start, start + duration)`.
     ///
@@ -51,7 +57,8 @@ public struct LiveWindow: Sendable {
         let window = start.secondsSinceEpoch ... end.secondsSinceEpoch
         let changes = record.timelines.map { LampChangeExtractor.changes(of: $0, in: window, mergeGap: mergeGap) }
         return LiveWindow(start: start, end: end, users: world.users, edges: edges, timelines: record.timelines,
-                          changes: changes, poleIDs: profile.route.poles.map(\.id), mergeGap: mergeGap)
+                          changes: changes, poleIDs: profile.route.poles.map(\.id), mergeGap: mergeGap,
+                          profile: profile, model: model, seed: seed, world: world, record: record)
     }
 
     /// The output of the pole at `index` at `instant` in the virtual run.

@@ -50,13 +50,15 @@ public struct LightAheadAnalysis: Sendable {
     }
     public var darkSeconds: Double { users.reduce(0) { $0 + $1.darkSeconds } }
 
-    init(record: NightRecord, profile: Profile, model: SimulationModel) {
+    /// `within`: only this part of the night (a live window, whose lamps were seen only then).
+    init(record: NightRecord, profile: Profile, model: SimulationModel, within: Interval? = nil) {
         let route = profile.route
         let plan = record.plan
         presenceLevel = plan.presence?.level
         darkSecondsByPole = Array(repeating: 0, count: route.poles.count)
         users = []
-        let night = Interval(plan.switchOn.secondsSinceEpoch, plan.switchOff.secondsSinceEpoch)
+        let wholeNight = Interval(plan.switchOn.secondsSinceEpoch, plan.switchOff.secondsSinceEpoch)
+        let night = within.map { wholeNight.intersection($0) ?? Interval(wholeNight.start, wholeNight.start) } ?? wholeNight
         let dark: [[Interval]] = record.timelines.map { timeline in
             guard let level = plan.presence?.level, night.length > 0 else { return [] }
             return Self.below(level, timeline: timeline, within: night)

@@ -91,16 +91,37 @@ public struct SensorPhysics: Sendable, Hashable {
 
 /// How detection notices travel between poles.
 public struct NetworkModel: Sendable, Hashable {
-    /// Log-normal latency, seconds.
+    /// Log-normal latency, seconds (unless `latencySamples` are given).
     public var latencyMedian: Double
     public var latencyP95: Double
     /// Chance a notice is lost.
     public var loss: Double
+    /// Measured latencies, seconds: when not empty, a notice's latency is one of them, each as
+    /// likely, instead of the log-normal. For a path that no two-parameter curve describes, such
+    /// as MQTT's TCP over a lossy link: most notices take the link delay, the rest one or more
+    /// retransmission timeouts more (docs/simulator.md).
+    public var latencySamples: [Double]
 
-    public init(latencyMedian: Double, latencyP95: Double, loss: Double) {
+    public init(latencyMedian: Double, latencyP95: Double, loss: Double, latencySamples: [Double] = []) {
         self.latencyMedian = latencyMedian
         self.latencyP95 = latencyP95
         self.loss = loss
+        self.latencySamples = latencySamples
+    }
+
+    /// A network whose latencies are the measured `samples` (seconds, not empty); its median and
+    /// 95th percentile are theirs.
+    public init(latencySamples samples: [Double], loss: Double) {
+        let sorted = samples.sorted()
+        precondition(!sorted.isEmpty, "no latency samples")
+        func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.down)))] }
+        self.init(latencyMedian: quantile(0.5), latencyP95: quantile(0.95), loss: loss, latencySamples: sorted)
+    }
+
+    /// One notice's latency.
+    func latency(_ random: inout SimRandom) -> Double {
+        if latencySamples.isEmpty { return random.logNormal(median: latencyMedian, p95: latencyP95) }
+        return latencySamples[random.index(below: latencySamples.count)]
     }
 }
 

@@ -157,10 +157,32 @@ public enum SimulationModelLoader {
     }
 
     private static func network(_ node: Node, _ r: NodeReader) -> NetworkModel? {
-        guard let f = r.fields(node, "network", required: ["latencyMedianSeconds", "latencyP95Seconds", "loss"]) else { return nil }
+        // Either a log-normal (median and 95th percentile) or measured latencies, not both.
+        guard let f = r.fields(node, "network", required: ["loss"],
+                               optional: ["latencyMedianSeconds", "latencyP95Seconds", "latencySamplesSeconds"]) else { return nil }
+        let loss = f["loss"].flatMap { probability($0, "network.loss", r) }
+        if let samplesNode = f["latencySamplesSeconds"] {
+            for key in ["latencyMedianSeconds", "latencyP95Seconds"] where f[key] != nil {
+                r.report(f[key]!, "network.\(key)", "not with latencySamplesSeconds: the measured latencies give the distribution")
+                return nil
+            }
+            guard let items = r.items(samplesNode, "network.latencySamplesSeconds") else { return nil }
+            guard !items.isEmpty else {
+                r.report(samplesNode, "network.latencySamplesSeconds", "needs at least one latency")
+                return nil
+            }
+            let samples = items.compactMap { r.double($0.node, $0.path, in: 0...600, unit: " s") }
+            guard samples.count == items.count, let loss else { return nil }
+            return NetworkModel(latencySamples: samples, loss: loss)
+        }
+        let missing = ["latencyMedianSeconds", "latencyP95Seconds"].filter { f[$0] == nil }
+        if let first = missing.first {
+            r.report(node, "network.\(first)", "missing required field" + (missing.count == 2 ? "s " : " ")
+                     + missing.map { "'\($0)'" }.joined(separator: " and ") + " (or give latencySamplesSeconds)")
+            return nil
+        }
         let median = f["latencyMedianSeconds"].flatMap { r.double($0, "network.latencyMedianSeconds", in: 0...60, unit: " s") }
         let p95 = f["latencyP95Seconds"].flatMap { r.double($0, "network.latencyP95Seconds", in: 0...600, unit: " s") }
-        let loss = f["loss"].flatMap { probability($0, "network.loss", r) }
         guard let median, let p95, let loss else { return nil }
         if p95 < median {
             r.report(f["latencyP95Seconds"], "network.latencyP95Seconds", "the 95th percentile \(p95) s is below the median \(median) s")

@@ -23,15 +23,16 @@ struct LiveLightAhead: Encodable {
         var median: Double
         var high: Double
         var mean: Double
-        /// How far the live ratio may be outside [low, high] for the live measurement's own
-        /// resolution: each dark stretch has two ends, each seen up to half a sampling interval
-        /// off and up to the replay's worst lateness late.
+        /// How far the live ratio may be outside [low, high] for what the simulator does not
+        /// model and the measurement cannot resolve: each dark stretch has two ends, each seen up
+        /// to half a sampling interval off, up to the replay's worst lateness late, and up to the
+        /// pole's own reaction (`--tolerance`) late.
         var allowance: Double
         var withinPrediction: Bool
     }
 
     init(plan: LiveWindow, samples: [[(time: Double, level: Double)]], draws: Int, sampleMs: Double,
-         replayLateMax: Double, network: NetworkModel) {
+         replayLateMax: Double, ownReaction: Double, network: NetworkModel) {
         live = plan.lightAhead(ofSamples: samples)
         virtual = plan.lightAhead()
         guard draws > 0 else { return }
@@ -42,7 +43,7 @@ struct LiveLightAhead: Encodable {
             let i = Int(x.rounded(.down)), f = x - Double(i)
             return i + 1 < ratios.count ? ratios[i] * (1 - f) + ratios[i + 1] * f : ratios[i]
         }
-        let perEnd = sampleMs / 2000 + max(0, replayLateMax)
+        let perEnd = sampleMs / 2000 + max(0, replayLateMax) + ownReaction
         let allowance = live.exposedSeconds > 0 ? Double(live.darkEpisodes) * 2 * perEnd / live.exposedSeconds : 0
         let low = quantile(0.025), high = quantile(0.975)
         let described = network.latencySamples.isEmpty

@@ -111,7 +111,7 @@ extension SimCommand {
         let seen = samples.map { LampChangeExtractor.changes(ofSamples: $0, mergeGap: plan.mergeGap) }
         let comparison = DecisionComparison(expected: plan.changes, seen: seen, window: t0 ... t1, tolerance: tolerance)
         let light = LiveLightAhead(plan: plan, samples: samples, draws: networkDraws, sampleMs: sampleMs,
-                                   replayLateMax: lateness.max() ?? 0, network: model.network)
+                                   replayLateMax: lateness.max() ?? 0, ownReaction: tolerance, network: model.network)
         let summary = LiveSimSummary(plan: plan, comparison: comparison, lightAhead: light, samples: samples,
                                      lateness: lateness, profile: profile, model: model, seed: seed,
                                      tolerance: tolerance, sampleMs: sampleMs)
@@ -138,6 +138,15 @@ extension SimCommand {
         print("  line edges   \(plan.edges.count)")
         print("  decisions    \(plan.changes.map(\.count).reduce(0, +)): "
               + plan.poleIDs.enumerated().map { "\($1) \(plan.changes[$0].count)" }.joined(separator: ", "))
+        let light = plan.lightAhead()
+        print(String(format: "  light ahead  %.4f (dark %.1f s of %.1f s with a pole in sight ahead)", light.ratio,
+                     light.darkSeconds, light.exposedSeconds))
+        if networkDraws > 0 {
+            let ratios = plan.predictedLightAhead(draws: networkDraws).map(\.ratio).sorted()
+            let q = { (p: Double) in ratios[min(ratios.count - 1, Int(p * Double(ratios.count)))] }
+            print(String(format: "  predicted    %.4f–%.4f (2.5–97.5 %%, median %.4f) over %d draws of the network", q(0.025),
+                         q(0.975), q(0.5), ratios.count))
+        }
         for (i, changes) in plan.changes.enumerated() {
             for c in changes {
                 print(String(format: "    %@ +%7.3f s  %@ %.1f → %.1f %%  (%@)", plan.poleIDs[i], c.time - start,

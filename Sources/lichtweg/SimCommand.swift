@@ -75,7 +75,7 @@ struct SimCommand: ParsableCommand {
     @Option(help: "With --live: the window's length in seconds (5–3600).")
     var window: Double = 120
 
-    @Option(help: "With --live: how much later than in the virtual run a decision may show live, in seconds (the live path's latency).")
+    @Option(help: "With --live: how much later than in the virtual run a decision may show live, in seconds (the live path's latency; with --network-draws, the pole's own reaction, which the simulator does not model).")
     var tolerance: Double = 0.5
 
     @Option(help: "With --live: how often the poles' PWM outputs are sampled, in milliseconds (1–100).")

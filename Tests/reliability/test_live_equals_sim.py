@@ -135,6 +135,29 @@ def test_live_equals_sim(record):
         assert sum(1 for n in result["decisionsByPole"].values() if n > 0) >= 6, result["decisionsByPole"]
         assert result["maxOffsetSeconds"] <= 0.5
 
+        # The road users' light ahead, live and virtual, agrees as the decisions do.
+        light = result["lightAhead"]
+        print(f"light ahead: live {light['live']['ratio']:.4f}, virtual {light['virtual']['ratio']:.4f} "
+              f"({light['live']['exposedSeconds']:.1f} s with a pole in sight ahead)")
+        assert light["live"]["exposedSeconds"] > 30, light
+        assert abs(light["live"]["exposedSeconds"] - light["virtual"]["exposedSeconds"]) < 1e-6, light
+        assert abs(light["live"]["ratio"] - light["virtual"]["ratio"]) <= 0.02, light
+
+        # Judged by light ahead against a prediction (--network-draws, as under tc netem): the clean
+        # loopback path against a network that loses 90 % of the notices and delays the rest 3 s
+        # must be outside the prediction (better than it).
+        lossy = subprocess.run([str(lichtweg), "sim", "--live", "--profile", str(profile), "--seed", str(SEED),
+                                "--traffic", str(counts), "--window", "30", "--settle-timeout", "30", "--json",
+                                "--network-draws", "50", "--latency", "3", "--loss", "0.9", "--tolerance", "0.02",
+                                *pole_args], capture_output=True, text=True, timeout=100)
+        assert lossy.returncode == 1 and lossy.stdout.strip(), f"exit {lossy.returncode}:\n{lossy.stderr}"
+        judged = json.loads(lossy.stdout)
+        predicted = judged["lightAhead"]["predicted"]
+        print(f"clean path against a 90 % lossy prediction: live {judged['lightAhead']['live']['ratio']:.4f}, "
+              f"predicted {predicted['low']:.4f}-{predicted['high']:.4f} (allowance {predicted['allowance']:.4f})")
+        assert judged["judgedBy"] == "lightAhead" and not judged["passed"] and not predicted["withinPrediction"]
+        assert judged["lightAhead"]["live"]["ratio"] > predicted["high"] + predicted["allowance"], predicted
+
         # The same poles against a profile that is not theirs: the comparison must see it.
         other = work / "other.yaml"
         other.write_text(profile_text(lon, presence_level=90))
@@ -159,6 +182,9 @@ def test_live_equals_sim(record):
                 "max_offset_ms": round(result["maxOffsetSeconds"] * 1000, 1), "by_cause": by_cause,
                 "replay_late_max_ms": round((result["replayLateMaxSeconds"] or 0) * 1000, 2),
                 "tolerance_ms": 500, "road_users": result["roadUsers"],
+                "light_ahead": {"live": round(light["live"]["ratio"], 4), "virtual": round(light["virtual"]["ratio"], 4)},
+                "lossy_prediction_detected": f"live {judged['lightAhead']['live']['ratio']:.3f} above predicted "
+                                             f"{predicted['low']:.3f}-{predicted['high']:.3f}",
                 "wrong_profile_detected": f"{differing['missing']} missing, {differing['extra']} extra", "test_seconds": round(time.monotonic() - began, 1)})
     finally:
         stop_groups(procs)

@@ -117,13 +117,24 @@ public struct RolloutRecord: Hashable, Sendable {
     public var createdBy: String
     public var createdAt: Instant
     public var updatedAt: Instant
+    /// The control-plane instance that runs the rollout, while its lease lasts (several instances
+    /// share one database; the one that runs a rollout renews the lease, another takes the
+    /// rollout over once it has run out).
+    public var owner: String?
+    public var leaseUntil: Instant?
+    /// A halt asked for at another instance, for the owner to carry out ("halted by …: reason").
+    public var haltRequest: String?
 
-    public init(id: Int64? = nil, rollout: Rollout, createdBy: String, createdAt: Instant, updatedAt: Instant) {
+    public init(id: Int64? = nil, rollout: Rollout, createdBy: String, createdAt: Instant, updatedAt: Instant,
+                owner: String? = nil, leaseUntil: Instant? = nil, haltRequest: String? = nil) {
         self.id = id
         self.rollout = rollout
         self.createdBy = createdBy
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.owner = owner
+        self.leaseUntil = leaseUntil
+        self.haltRequest = haltRequest
     }
 }
 

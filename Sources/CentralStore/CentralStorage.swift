@@ -45,8 +45,17 @@ public protocol CentralStorage: Sendable {
     func updateRollout(id: Int64, _ rollout: Rollout, at: Instant) async throws
     /// The route's most recent rollout.
     func latestRollout(route: String) async throws -> RolloutRecord?
-    /// Rollouts neither completed nor halted, oldest first (to resume after a restart).
+    /// Rollouts neither completed nor halted, oldest first (to resume after a restart), with their
+    /// owners, leases and halt requests.
     func unfinishedRollouts() async throws -> [RolloutRecord]
+    /// Takes the unfinished rollout `id` for `owner` until `until`, if nobody else holds it at
+    /// `now` (no owner, or a lease that has run out). False if another instance holds it.
+    func claimRollout(id: Int64, owner: String, until: Instant, now: Instant) async throws -> Bool
+    /// Extends `owner`'s leases of the rollouts `ids` to `until`; returns the ids it still holds
+    /// (a rollout another instance took over after the lease ran out is no longer among them).
+    func renewRolloutLeases(owner: String, ids: [Int64], until: Instant) async throws -> Set<Int64>
+    /// Asks whoever runs the route's unfinished rollout to halt it; false if there is none.
+    func requestRolloutHalt(route: String, request: String) async throws -> Bool
 
     // MARK: Telemetry (per quarter hour) and alarms
 
@@ -97,7 +106,7 @@ public protocol CentralStorage: Sendable {
 
 /// Why a storage call failed, beyond the database's own errors.
 public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The thing exists already (a profile version, a user).
+    /// The thing exists already (a profile version, a user, an unfinished rollout of the route).
     case conflict(String)
     /// A URL or option the storage does not understand.
     case badConfiguration(String)

@@ -164,6 +164,20 @@ enum Migrations {
             "CREATE UNIQUE INDEX alarms_raise ON alarms(pole, code, sensor, raised_at)",
             "CREATE UNIQUE INDEX alarms_open ON alarms(pole, code, sensor) WHERE cleared_at IS NULL",
         ]),
+        ("007-rollout-leases", [
+            // Several instances on one database: the one that runs a rollout holds a lease on it,
+            // and at most one rollout per route is unfinished, whichever instance starts it.
+            "ALTER TABLE rollouts ADD COLUMN owner TEXT",
+            "ALTER TABLE rollouts ADD COLUMN lease_until DOUBLE PRECISION",
+            "ALTER TABLE rollouts ADD COLUMN halt_request TEXT",
+            // Two instances could each start one before (the check was per instance): only the
+            // route's newest stays to be resumed.
+            """
+            UPDATE rollouts SET finished = TRUE
+            WHERE NOT finished AND id NOT IN (SELECT MAX(id) FROM rollouts WHERE NOT finished GROUP BY route)
+            """,
+            "CREATE UNIQUE INDEX rollouts_unfinished ON rollouts(route) WHERE NOT finished",
+        ]),
         ]
     }
 }

@@ -302,14 +302,41 @@ public final class PostgresStorage: CentralStorage {
 
     public func createRollout(_ r: RolloutRecord) async throws -> Int64 {
         let body = try RolloutJSON.encode(r.rollout)
+        // The unique index on the route's unfinished rollout decides between instances.
         let rows = try await client.query("""
-            INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at)
+            INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at, owner, lease_until)
             VALUES (\(r.rollout.plan.route), \(Int64(r.rollout.plan.version)), \(body), \(r.rollout.state.isFinished),
-                    \(r.createdBy), \(r.createdAt.secondsSinceEpoch), \(r.updatedAt.secondsSinceEpoch))
-            RETURNING id
+                    \(r.createdBy), \(r.createdAt.secondsSinceEpoch), \(r.updatedAt.secondsSinceEpoch), \(r.owner),
+                    \(r.leaseUntil?.secondsSinceEpoch))
+            ON CONFLICT DO NOTHING RETURNING id
             """, logger: logger)
         for try await id in rows.decode(Int64.self) { return id }
-        throw StorageError.badConfiguration("INSERT … RETURNING id returned no row")
+        throw StorageError.conflict("an unfinished rollout of route \(r.rollout.plan.route)")
+    }
+
+    public func claimRollout(id: Int64, owner: String, until: Instant, now: Instant) async throws -> Bool {
+        try await !client.query("""
+            UPDATE rollouts SET owner = \(owner), lease_until = \(until.secondsSinceEpoch)
+            WHERE id = \(id) AND NOT finished
+              AND (owner IS NULL OR owner = \(owner) OR lease_until IS NULL OR lease_until < \(now.secondsSinceEpoch))
+            RETURNING id
+            """, logger: logger).collect().isEmpty
+    }
+
+    public func renewRolloutLeases(owner: String, ids: [Int64], until: Instant) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await client.query("""
+            UPDATE rollouts SET lease_until = \(until.secondsSinceEpoch) WHERE id = ANY(\(ids)) AND owner = \(owner) RETURNING id
+            """, logger: logger)
+        var held: Set<Int64> = []
+        for try await id in rows.decode(Int64.self) { held.insert(id) }
+        return held
+    }
+
+    public func requestRolloutHalt(route: String, request: String) async throws -> Bool {
+        try await !client.query("""
+            UPDATE rollouts SET halt_request = \(request) WHERE route = \(route) AND NOT finished RETURNING id
+            """, logger: logger).collect().isEmpty
     }
 
     public func updateRollout(id: Int64, _ rollout: Rollout, at: Instant) async throws {
@@ -322,20 +349,26 @@ public final class PostgresStorage: CentralStorage {
 
     public func latestRollout(route: String) async throws -> RolloutRecord? {
         try await rollouts("""
-            SELECT id, body, created_by, created_at, updated_at FROM rollouts WHERE route = \(route) ORDER BY id DESC LIMIT 1
+            SELECT id, body, created_by, created_at, updated_at, owner, lease_until, halt_request FROM rollouts
+            WHERE route = \(route) ORDER BY id DESC LIMIT 1
             """).first
     }
 
     public func unfinishedRollouts() async throws -> [RolloutRecord] {
-        try await rollouts("SELECT id, body, created_by, created_at, updated_at FROM rollouts WHERE NOT finished ORDER BY id")
+        try await rollouts("""
+            SELECT id, body, created_by, created_at, updated_at, owner, lease_until, halt_request FROM rollouts
+            WHERE NOT finished ORDER BY id
+            """)
     }
 
     private func rollouts(_ query: PostgresQuery) async throws -> [RolloutRecord] {
         var records: [RolloutRecord] = []
         let rows = try await client.query(query, logger: logger)
-        for try await (id, body, by, created, updated) in rows.decode((Int64, String, String, Double, Double).self) {
+        for try await (id, body, by, created, updated, owner, lease, halt)
+            in rows.decode((Int64, String, String, Double, Double, String?, Double?, String?).self) {
             records.append(RolloutRecord(id: id, rollout: try RolloutJSON.decode(body), createdBy: by,
-                                         createdAt: Instant(secondsSinceEpoch: created), updatedAt: Instant(secondsSinceEpoch: updated)))
+                                         createdAt: Instant(secondsSinceEpoch: created), updatedAt: Instant(secondsSinceEpoch: updated),
+                                         owner: owner, leaseUntil: lease.map(Instant.init(secondsSinceEpoch:)), haltRequest: halt))
         }
         return records
     }

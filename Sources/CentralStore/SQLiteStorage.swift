@@ -143,12 +143,48 @@ public final class SQLiteStorage: CentralStorage {
     public func createRollout(_ r: RolloutRecord) async throws -> Int64 {
         let body = try RolloutJSON.encode(r.rollout)
         return try await db.write { db in
+            if !r.rollout.state.isFinished,
+               try Bool.fetchOne(db, sql: "SELECT 1 FROM rollouts WHERE route = ? AND NOT finished",
+                                 arguments: [r.rollout.plan.route]) == true {
+                throw StorageError.conflict("an unfinished rollout of route \(r.rollout.plan.route)")
+            }
             try db.execute(sql: """
-                INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO rollouts (route, version, body, finished, created_by, created_at, updated_at, owner, lease_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [r.rollout.plan.route, r.rollout.plan.version, body, r.rollout.state.isFinished,
-                                 r.createdBy, r.createdAt.secondsSinceEpoch, r.updatedAt.secondsSinceEpoch])
+                                 r.createdBy, r.createdAt.secondsSinceEpoch, r.updatedAt.secondsSinceEpoch, r.owner,
+                                 r.leaseUntil?.secondsSinceEpoch])
             return db.lastInsertedRowID
+        }
+    }
+
+    public func claimRollout(id: Int64, owner: String, until: Instant, now: Instant) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: """
+                UPDATE rollouts SET owner = ?, lease_until = ?
+                WHERE id = ? AND NOT finished AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)
+                """, arguments: [owner, until.secondsSinceEpoch, id, owner, now.secondsSinceEpoch])
+            return db.changesCount == 1
+        }
+    }
+
+    public func renewRolloutLeases(owner: String, ids: [Int64], until: Instant) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await db.write { db in
+            var held: Set<Int64> = []
+            for id in ids {
+                try db.execute(sql: "UPDATE rollouts SET lease_until = ? WHERE id = ? AND owner = ?",
+                               arguments: [until.secondsSinceEpoch, id, owner])
+                if db.changesCount == 1 { held.insert(id) }
+            }
+            return held
+        }
+    }
+
+    public func requestRolloutHalt(route: String, request: String) async throws -> Bool {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE rollouts SET halt_request = ? WHERE route = ? AND NOT finished", arguments: [request, route])
+            return db.changesCount > 0
         }
     }
 
@@ -175,7 +211,9 @@ public final class SQLiteStorage: CentralStorage {
 
     private static func rollout(_ row: Row) throws -> RolloutRecord {
         RolloutRecord(id: row["id"], rollout: try RolloutJSON.decode(row["body"]), createdBy: row["created_by"],
-                      createdAt: Instant(secondsSinceEpoch: row["created_at"]), updatedAt: Instant(secondsSinceEpoch: row["updated_at"]))
+                      createdAt: Instant(secondsSinceEpoch: row["created_at"]), updatedAt: Instant(secondsSinceEpoch: row["updated_at"]),
+                      owner: row["owner"], leaseUntil: (row["lease_until"] as Double?).map(Instant.init(secondsSinceEpoch:)),
+                      haltRequest: row["halt_request"])
     }
 
     // MARK: - Telemetry and alarms

@@ -155,7 +155,10 @@ struct Serve: AsyncParsableCommand {
         // The link is created first (the coordinator publishes through it) and fed to the coordinator.
         let link = try MQTTLink(options: options, logger: logger)
         let events = RouteEvents()
-        let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events, logger: logger)
+        // The MQTT client id is this instance's name in the rollouts' leases too: unique per
+        // instance, and the same after a restart, which so takes its own rollouts up at once.
+        let rollouts = RolloutCoordinator(storage: store, publisher: link, clock: clock, events: events,
+                                          instance: options.clientID, logger: logger)
         let metrics = CentralMetrics()
         let central = CentralLink(link: link, storage: store, rollouts: rollouts, clock: clock, events: events,
                                   metrics: metrics, sharedSubscriptions: shared,
@@ -173,7 +176,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("serving", metadata: ["listen": "\(https == nil ? "http" : "https")://\(listen)", "broker": "\(broker)",
                                           "db": "\(storage.db.hasPrefix("sqlite:") ? storage.db : "postgres")",
                                           "signingKeyID": "\(SigningKeys.keyID(key.publicKey))"])
-        let group = ServiceGroup(configuration: .init(services: [app, central], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: [app, central, rollouts], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
         events.finishAll()

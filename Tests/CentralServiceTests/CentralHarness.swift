@@ -34,7 +34,8 @@ struct CentralHarness: Sendable {
         let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(UUID().uuidString.prefix(8))"),
                                 logger: logger)
         let events = RouteEvents()
-        let rollouts = RolloutCoordinator(storage: storage, publisher: link, clock: clock, events: events, logger: logger)
+        let rollouts = RolloutCoordinator(storage: storage, publisher: link, clock: clock, events: events, instance: "harness",
+                                          logger: logger)
         let metrics = CentralMetrics()
         let central = CentralLink(link: link, storage: storage, rollouts: rollouts, clock: clock, events: events,
                                   metrics: metrics, logger: logger)

@@ -32,12 +32,14 @@ struct InstancesTests {
                 let own = n == 0 ? storage : try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
                 let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(n)-\(name)"),
                                         logger: logger)
-                let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, logger: logger)
+                let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, instance: "central-\(n)-\(name)",
+                                                  leaseSeconds: 3, logger: logger)
                 let central = CentralLink(link: link, storage: own, rollouts: rollouts, clock: clock, sharedSubscriptions: shared,
                                           logger: logger)
                 links.append(central)
                 self.rollouts.append(rollouts)
                 tasks.append(Task { try await central.run() })
+                tasks.append(Task { try await rollouts.run() })  // leases, halts asked for elsewhere, take-overs
             }
             let links = self.links
             #expect(await eventually(30) { links.allSatisfy { $0.link.isConnected } })
@@ -45,6 +47,72 @@ struct InstancesTests {
         }
 
         func stop() { tasks.forEach { $0.cancel() } }
+
+        /// Instance `n` dies: its MQTT link and its leases stop, its rollout timers with them.
+        func stop(_ n: Int) {
+            tasks[2 * n].cancel()
+            tasks[2 * n + 1].cancel()
+        }
+    }
+
+    @Test("a rollout runs on one instance: the other refuses a second one, passes a halt on, and takes it over when the first dies")
+    func rolloutAcrossInstances() async throws {
+        let scratch = try Scratch("instances-rollout")
+        let broker = try Broker()
+        let instances = try await Instances(broker: broker, scratch: scratch, shared: false, name: "rollout")
+        defer { instances.stop() }
+        let storage = instances.storage
+        let (a, b) = (instances.rollouts[0], instances.rollouts[1])
+        let now = Instant(secondsSinceEpoch: Date().timeIntervalSince1970)
+        for route in ["halt-road", "lease-road"] {
+            try await storage.addProfileVersion(
+                ProfileVersionRecord(route: route, version: 1, document: "format: lichtweg-profile/1\n", signedBundle: "{}",
+                                     author: "erik", createdAt: now, comment: "test"),
+                route: RouteRecord(id: route, name: route, poles: ["\(route)-1", "\(route)-2"]))
+        }
+        func state(_ c: RolloutCoordinator, _ route: String) async -> Rollout.State? {
+            try? await c.current(route: route)?.rollout.state
+        }
+
+        // A halt asked for at B is carried out by A, which runs the rollout.
+        _ = try await a.start(route: "halt-road", version: 1, canaries: ["halt-road-1"], soakSeconds: 600,
+                              ackTimeoutSeconds: 600, by: "erik")
+        #expect(try await b.isRunning(route: "halt-road"))
+        #expect(try await b.halt(route: "halt-road", reason: "wrong canary", by: "anna"))
+        #expect(await eventually(30) { if case .halted = await state(a, "halt-road") { true } else { false } })
+        if case let .halted(reason, _) = await state(a, "halt-road") { #expect(reason == "halted by anna: wrong canary") }
+        #expect(try await b.isRunning(route: "halt-road") == false)
+        #expect(try await b.halt(route: "halt-road", reason: "again", by: "anna") == false)
+
+        // A starts one; B refuses a second on the same route.
+        _ = try await a.start(route: "lease-road", version: 1, canaries: ["lease-road-1"], soakSeconds: 1,
+                              ackTimeoutSeconds: 600, by: "erik")
+        await #expect(throws: RolloutCoordinator.StartError.self) {
+            _ = try await b.start(route: "lease-road", version: 1, canaries: [], soakSeconds: 1, ackTimeoutSeconds: 600, by: "anna")
+        }
+        #expect(try await storage.unfinishedRollouts().map(\.owner) == ["central-0-rollout"])
+
+        // A dies in the canary stage. Once its lease (3 s) has run out, B takes the rollout over.
+        instances.stop(0)
+        let died = ContinuousClock.now
+        #expect(await eventually(30) { (try? await storage.unfinishedRollouts().first?.owner) == "central-1-rollout" })
+        let takeover = ContinuousClock.now - died
+        #expect(takeover < .seconds(3 + 1 + 2), "taken over after \(takeover)")
+        #expect(await eventually(30) { if case .canary = await state(b, "lease-road") { true } else { false } })
+
+        // B runs it to the end: the canary's acknowledgement, the 1 s soak, the route's.
+        let poles = try Observer(broker: broker, name: "lease-poles")
+        try await poles.start()
+        func ack(_ pole: String) async throws {
+            let ack = ProfileAckPayload(pole: pole, route: "lease-road", version: 1, result: "applied", reason: nil, detail: nil,
+                                        versionInForce: 1, at: Timestamp(Instant(secondsSinceEpoch: Date().timeIntervalSince1970)))
+            try await poles.publish(Topics.profileAck(pole), PayloadCodec.encode(ack))
+        }
+        try await ack("lease-road-1")
+        #expect(await eventually(30) { if case .rollingOut = await state(b, "lease-road") { true } else { false } })
+        try await ack("lease-road-2")
+        #expect(await eventually(30) { if case .completed = await state(b, "lease-road") { true } else { false } })
+        #expect(try await storage.unfinishedRollouts().isEmpty)
     }
 
     @Test("two instances: plain subscriptions give each every report, stored once; shared ones split them", arguments: [false, true])
@@ -213,7 +281,8 @@ struct InstancesTests {
         let clock: @Sendable () -> Instant = { Instant(secondsSinceEpoch: Date().timeIntervalSince1970) }
         let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: clientID), logger: logger)
         let central = CentralLink(link: link, storage: storage,
-                                  rollouts: RolloutCoordinator(storage: storage, publisher: link, clock: clock, logger: logger),
+                                  rollouts: RolloutCoordinator(storage: storage, publisher: link, clock: clock, instance: "retired",
+                                                               logger: logger),
                                   clock: clock, sharedSubscriptions: true, logger: logger)
         let task = Task { try await central.run() }
         defer { task.cancel() }

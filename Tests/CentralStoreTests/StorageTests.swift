@@ -111,6 +111,47 @@ struct StorageTests {
         }
     }
 
+    @Test("rollouts of several instances: one unfinished per route, leases claimed only when run out, halts passed on",
+          arguments: Backend.allCases)
+    func rolloutLeases(_ backend: Backend) async throws {
+        try await Self.withStorage(backend) { store in
+            var rollout = Rollout(plan: Rollout.Plan(route: "brandis-beucha", version: 2, poles: ["BB-001", "BB-002"],
+                                                     canaries: [], soakSeconds: 60, ackTimeoutSeconds: 30))
+            _ = rollout.handle(.start, at: Self.t0)
+            let id = try await store.createRollout(RolloutRecord(rollout: rollout, createdBy: "erik", createdAt: Self.t0,
+                                                                 updatedAt: Self.t0, owner: "a", leaseUntil: Self.t0 + 10))
+            var stored = try #require(try await store.unfinishedRollouts().first)
+            #expect(stored.owner == "a" && stored.leaseUntil == Self.t0 + 10 && stored.haltRequest == nil)
+            // A second unfinished rollout of the route, from any instance, is refused.
+            await #expect(throws: StorageError.self) {
+                _ = try await store.createRollout(RolloutRecord(rollout: rollout, createdBy: "anna", createdAt: Self.t0 + 1,
+                                                                updatedAt: Self.t0 + 1, owner: "b", leaseUntil: Self.t0 + 11))
+            }
+            // b may not take it while a's lease lasts; a renews; b takes it once the lease has run out.
+            #expect(try await store.claimRollout(id: id, owner: "b", until: Self.t0 + 15, now: Self.t0 + 5) == false)
+            #expect(try await store.renewRolloutLeases(owner: "a", ids: [id], until: Self.t0 + 20) == [id])
+            #expect(try await store.claimRollout(id: id, owner: "b", until: Self.t0 + 25, now: Self.t0 + 15) == false)
+            #expect(try await store.claimRollout(id: id, owner: "b", until: Self.t0 + 31, now: Self.t0 + 21))
+            #expect(try await store.renewRolloutLeases(owner: "a", ids: [id], until: Self.t0 + 40).isEmpty)
+            #expect(try await store.renewRolloutLeases(owner: "b", ids: [id], until: Self.t0 + 40) == [id])
+            #expect(try await store.claimRollout(id: id, owner: "b", until: Self.t0 + 45, now: Self.t0 + 22), "its own again")
+            // A halt asked for anywhere is stored for the owner.
+            #expect(try await store.requestRolloutHalt(route: "brandis-beucha", request: "halted by anna: test"))
+            #expect(try await store.requestRolloutHalt(route: "other", request: "x") == false)
+            stored = try #require(try await store.unfinishedRollouts().first)
+            #expect(stored.owner == "b" && stored.haltRequest == "halted by anna: test")
+            // Finished: no lease to claim, and the route may have a new rollout.
+            _ = rollout.handle(.halt(reason: "halted by anna: test"), at: Self.t0 + 23)
+            try await store.updateRollout(id: id, rollout, at: Self.t0 + 23)
+            #expect(try await store.claimRollout(id: id, owner: "c", until: Self.t0 + 99, now: Self.t0 + 99) == false)
+            var next = Rollout(plan: rollout.plan)
+            _ = next.handle(.start, at: Self.t0 + 30)
+            _ = try await store.createRollout(RolloutRecord(rollout: next, createdBy: "anna", createdAt: Self.t0 + 30,
+                                                            updatedAt: Self.t0 + 30, owner: "b", leaseUntil: Self.t0 + 40))
+            #expect(try await store.unfinishedRollouts().count == 1)
+        }
+    }
+
     @Test("API tokens: found by hash, unique by name, revoked by name", arguments: Backend.allCases)
     func tokens(_ backend: Backend) async throws {
         try await Self.withStorage(backend) { store in
@@ -174,7 +215,7 @@ struct StorageTests {
             try await first.appendAudit(AuditEntry(at: Self.t0, actor: "a", action: "x", subject: "y"))
             let second = try SQLiteStorage(path: path)  // opening again migrates nothing and keeps the data
             #expect(try second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time",
-                                                             "006-alarm-keys"])
+                                                             "006-alarm-keys", "007-rollout-leases"])
             #expect(try await second.audit(limit: 10).count == 1)
         case .postgres:
             let url = try await PostgresServer.shared.freshDatabaseURL()
@@ -183,7 +224,7 @@ struct StorageTests {
             await first.close()
             let second = try await PostgresStorage(url: url)
             #expect(try await second.appliedMigrations() == ["001-core", "002-rollouts", "003-telemetry-alarms", "004-api-tokens", "005-level-time",
-                                                             "006-alarm-keys"])
+                                                             "006-alarm-keys", "007-rollout-leases"])
             #expect(try await second.audit(limit: 10).count == 1)
             await second.close()
         }

@@ -101,6 +101,16 @@ public func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) a
     return try condition()
 }
 
+/// `eventually` for a condition that must await (an actor's state, the storage).
+public func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
+
 // MARK: - A real broker
 
 /// A mosquitto broker on a free loopback port, started and stopped by the test.

@@ -60,7 +60,7 @@ struct RolloutRoutes {
             let route = try context.parameters.require("route")
             let rollback = try await request.json(Rollback.self)
             // Checked before the new version is stored: a refused rollback leaves nothing behind.
-            if await rollouts.isRunning(route: route) {
+            if try await rollouts.isRunning(route: route) {
                 throw APIError(.conflict, "rollout-running", "a rollout of \(route) is running: halt it first")
             }
             guard let old = try await storage.profileVersion(route: route, version: rollback.toVersion),

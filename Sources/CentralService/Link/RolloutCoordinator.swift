@@ -4,11 +4,17 @@ import LightCore
 import Logging
 import PoleLink
 import PoleProtocol
+import ServiceLifecycle
 
 /// Runs the rollouts: feeds each `Rollout` state machine the poles' acknowledgements and faults,
 /// publishes what it says to publish, arms its timers, and stores it after every step, so that a
 /// restarted control plane resumes where it stopped.
-public actor RolloutCoordinator {
+///
+/// Several instances may share one database. Each rollout is run by one of them, which holds a
+/// lease on it in the database and renews it (`run()`, every third of `leaseSeconds`); when an
+/// instance dies, another takes its rollouts over once their leases have run out. A halt asked
+/// for at an instance that does not run the rollout is stored for the one that does.
+public actor RolloutCoordinator: Service {
     /// Where messages to the poles go (the MQTT link).
     public protocol Publisher: Sendable {
         func publish(_ message: MQTTMessage) throws
@@ -33,13 +39,21 @@ public actor RolloutCoordinator {
     private let logger: Logger
     private let events: RouteEvents?
     private var active: [String: Active] = [:]
+    /// This instance, as its leases name it: stable across restarts (the MQTT client id), so that
+    /// a restarted instance takes its own rollouts up at once.
+    public let instance: String
+    /// How long a lease lasts without renewal: how long the rollouts of a dead instance wait.
+    public let leaseSeconds: Double
 
     public init(storage: any CentralStorage, publisher: any Publisher, clock: @escaping @Sendable () -> Instant,
-                events: RouteEvents? = nil, logger: Logger = Logger(label: "lichtweg-central.rollout")) {
+                events: RouteEvents? = nil, instance: String, leaseSeconds: Double = 15,
+                logger: Logger = Logger(label: "lichtweg-central.rollout")) {
         self.events = events
         self.storage = storage
         self.publisher = publisher
         self.clock = clock
+        self.instance = instance
+        self.leaseSeconds = leaseSeconds
         self.logger = logger
     }
 
@@ -49,13 +63,61 @@ public actor RolloutCoordinator {
         case busy(route: String, version: Int)
     }
 
-    /// Takes up the rollouts that were running when the control plane stopped.
+    // MARK: - Leases
+
+    /// Renews this instance's leases, carries out halts asked for at other instances and takes
+    /// over rollouts whose lease has run out, every third of `leaseSeconds`, until shutdown; then
+    /// lets go of its rollouts' timers (the leases run out, and another instance or a restart
+    /// takes the rollouts up).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await self.maintain() } catch {
+                    self.logger.error("rollout leases not kept", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(self.leaseSeconds / 3))
+            }
+        }
+        stopTimers()
+    }
+
+    private func stopTimers() {
+        for route in active.keys { active[route]?.timer?.cancel() }
+        progressFlush?.cancel()
+    }
+
+    /// One round of `run()`: renew, halt, take over.
+    public func maintain() async throws {
+        let now = clock()
+        let running = active.values.filter { !$0.rollout.state.isFinished }
+        let held = try await storage.renewRolloutLeases(owner: instance, ids: running.map(\.id), until: now + leaseSeconds)
+        for entry in running where !held.contains(entry.id) {
+            // Another instance took it over (this one was away longer than the lease): it is theirs.
+            let route = entry.rollout.plan.route
+            active[route]?.timer?.cancel()
+            active[route] = nil
+            logger.warning("rollout taken over by another instance", metadata: ["route": "\(route)"])
+        }
+        try await resume()
+    }
+
+    /// Takes up the unfinished rollouts that no instance holds (none when the control plane
+    /// starts alone, or those of an instance whose lease ran out), and carries out the halts
+    /// asked for at other instances.
     public func resume() async throws {
+        let now = clock()
         for record in try await storage.unfinishedRollouts() {
-            guard let id = record.id, let version = try await storage.profileVersion(route: record.rollout.plan.route,
-                                                                                    version: record.rollout.plan.version)
-            else { continue }
             let route = record.rollout.plan.route
+            if let id = record.id, let entry = active[route], entry.id == id {
+                if let request = record.haltRequest, !entry.rollout.state.isFinished {
+                    await deliver(.halt(reason: request), route: route)
+                }
+                continue
+            }
+            guard let id = record.id,
+                  try await storage.claimRollout(id: id, owner: instance, until: now + leaseSeconds, now: now),
+                  let version = try await storage.profileVersion(route: route, version: record.rollout.plan.version)
+            else { continue }
             active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8),
                                    createdBy: record.createdBy, createdAt: record.createdAt, updatedAt: record.updatedAt)
             logger.info("rollout resumed", metadata: ["route": "\(route)", "version": "\(record.rollout.plan.version)",
@@ -71,6 +133,7 @@ public actor RolloutCoordinator {
             }
             await execute(actions, route: route)
             try await countReportedState(route: route)
+            if let request = record.haltRequest { await deliver(.halt(reason: request), route: route) }
         }
     }
 
@@ -79,6 +142,9 @@ public actor RolloutCoordinator {
                       by user: String) async throws -> RolloutRecord {
         if let running = active[route], !running.rollout.state.isFinished {
             throw StartError.busy(route: route, version: running.rollout.plan.version)
+        }
+        if let running = try await storage.unfinishedRollouts().first(where: { $0.rollout.plan.route == route }) {
+            throw StartError.busy(route: route, version: running.rollout.plan.version)  // another instance runs it
         }
         guard let record = try await storage.profileVersion(route: route, version: version),
               let routeRecord = try await storage.route(route)
@@ -89,7 +155,15 @@ public actor RolloutCoordinator {
         let now = clock()
         var rollout = Rollout(plan: plan)
         let actions = rollout.handle(.start, at: now)
-        let id = try await storage.createRollout(RolloutRecord(rollout: rollout, createdBy: user, createdAt: now, updatedAt: now))
+        let id: Int64
+        do {
+            id = try await storage.createRollout(RolloutRecord(rollout: rollout, createdBy: user, createdAt: now, updatedAt: now,
+                                                               owner: instance, leaseUntil: now + leaseSeconds))
+        } catch StorageError.conflict {
+            // Another instance started one on this route a moment ago.
+            let running = try await storage.unfinishedRollouts().first { $0.rollout.plan.route == route }
+            throw StartError.busy(route: route, version: running?.rollout.plan.version ?? version)
+        }
         try await storage.appendAudit(AuditEntry(at: now, actor: user, action: "rollout.start", subject: "route \(route) version \(version)",
                                                  detail: canaries.isEmpty ? "no canaries" : "canaries \(canaries.joined(separator: ", "))"))
         active[route] = Active(id: id, rollout: rollout, bundle: Array(record.signedBundle.utf8), createdBy: user, createdAt: now,
@@ -112,11 +186,18 @@ public actor RolloutCoordinator {
         }
     }
 
-    /// An operator stops the route's rollout.
+    /// An operator stops the route's rollout: at once if this instance runs it, else the request
+    /// is stored for the instance that does (carried out within a third of `leaseSeconds`).
     public func halt(route: String, reason: String, by user: String) async throws -> Bool {
-        guard let entry = active[route], !entry.rollout.state.isFinished else { return false }
-        try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)", detail: reason))
-        await deliver(.halt(reason: "halted by \(user): \(reason)"), route: route)
+        let request = "halted by \(user): \(reason)"
+        if let entry = active[route], !entry.rollout.state.isFinished {
+            try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)", detail: reason))
+            await deliver(.halt(reason: request), route: route)
+            return true
+        }
+        guard try await storage.requestRolloutHalt(route: route, request: request) else { return false }
+        try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)",
+                                                 detail: "\(reason) (asked at another instance)"))
         return true
     }
 
@@ -221,9 +302,11 @@ public actor RolloutCoordinator {
         }
     }
 
-    /// Whether the route has a rollout that is neither completed nor halted.
-    public func isRunning(route: String) -> Bool {
-        active[route].map { !$0.rollout.state.isFinished } ?? false
+    /// Whether the route has a rollout that is neither completed nor halted, run by this
+    /// instance or another.
+    public func isRunning(route: String) async throws -> Bool {
+        if let entry = active[route], !entry.rollout.state.isFinished { return true }
+        return try await storage.unfinishedRollouts().contains { $0.rollout.plan.route == route }
     }
 
     /// The route's rollout as it stands (also when finished), or nil.

@@ -79,6 +79,8 @@ struct InstancesTests {
                               ackTimeoutSeconds: 600, by: "erik")
         #expect(try await b.isRunning(route: "halt-road"))
         #expect(try await b.halt(route: "halt-road", reason: "wrong canary", by: "anna"))
+        // B answers once A has halted it (A's round comes within a third of the 3 s lease).
+        if case .halted = await state(b, "halt-road") {} else { Issue.record("B answered before A halted it") }
         #expect(await eventually(30) { if case .halted = await state(a, "halt-road") { true } else { false } })
         if case let .halted(reason, _) = await state(a, "halt-road") { #expect(reason == "halted by anna: wrong canary") }
         #expect(try await b.isRunning(route: "halt-road") == false)

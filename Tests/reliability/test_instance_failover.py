@@ -44,6 +44,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from stack import ENGINEER, Api  # Tests/ui/stack.py (conftest puts it on sys.path)
 from test_broker_faults import (KEEP, ReceiptingLoad, Rig, SyntheticPoles, chain_gaps, iso, parse_iso, publish_states,
                                 unwind_on_sigterm, wait_for)
 from testbed import free_port, start_postgres, wait_port
@@ -360,3 +361,57 @@ def test_instance_killed_under_load_loses_nothing(rig: FailoverRig, record):
     finally:
         faults.close()
         load.close()
+
+
+LEASE_SECONDS = 15  # lichtweg-central's rollout lease (renewed every 5 s)
+SOAK = 6
+
+
+def test_rollout_taken_over_when_its_instance_dies(rig: FailoverRig, record):
+    """Issue 7, item 2, across instances: a rollout run by instance A, which is SIGKILLed in the
+    canary soak and kept dead, is carried on and completed by instance B once A's lease has run
+    out; B refuses a second rollout of the route while A runs the first."""
+    started = time.monotonic()
+    subprocess.run([str(rig.bin / "lichtweg-central"), "user", "add", ENGINEER[0], "--role", "engineer", "--db", rig.db_url],
+                   input=ENGINEER[1] + "\n", text=True, check=True, capture_output=True)
+    a = Api(f"http://127.0.0.1:{rig.hports['A']}", *ENGINEER)
+    b = Api(f"http://127.0.0.1:{rig.hports['B']}", *ENGINEER)
+    rig.api = a
+    bases = {1: 10, 2: 30}
+    rig.upload(1, bases[1])
+    a.post(f"/api/routes/{ROUTE}/rollouts", {"version": 1})
+    wait_for("version 1 rolled out by A", lambda: a.get(f"/api/routes/{ROUTE}/rollout")["state"] == "completed", 30)
+    wait_for("every lamp at version 1's base", lambda: all(rig.level(p)[0] == bases[1] for p in POLES), 15)
+
+    rig.upload(2, bases[2])
+    a.post(f"/api/routes/{ROUTE}/rollouts", {"version": 2, "canaries": ["F1"], "soakSeconds": SOAK, "ackTimeoutSeconds": 30})
+    wait_for("v2 soaking at A", lambda: a.get(f"/api/routes/{ROUTE}/rollout")["state"] == "soaking", 15, 0.05)
+    owner_before = rig.query("SELECT owner FROM rollouts WHERE route = ? AND version = 2", (ROUTE,))[0][0]
+    try:
+        b.post(f"/api/routes/{ROUTE}/rollouts", {"version": 2})
+        refused = "started"
+    except AssertionError as e:  # the client's way of saying the answer was not 2xx
+        refused = str(e)
+
+    # -- A dies in the soak and stays dead ---------------------------------------------------------
+    t_kill = rig.sigkill("central-A")
+    owner = lambda: rig.query("SELECT owner FROM rollouts WHERE route = ? AND version = 2", (ROUTE,))[0][0]
+    wait_for("B took the rollout over", lambda: owner() == f"{rig.client_id}-B", LEASE_SECONDS + 20, 0.2)
+    taken_after = time.monotonic() - t_kill
+    final = wait_for("v2 finished by B", lambda: (v := b.get(f"/api/routes/{ROUTE}/rollout"))["version"] == 2
+                     and v["state"] in ("completed", "halted") and v, 40, 0.2)
+    finished_after = time.monotonic() - t_kill
+    wait_for("every lamp at version 2's base", lambda: all(rig.level(p)[0] == bases[2] for p in POLES), 15)
+    audit = [e["action"] for e in b.get("/api/audit?limit=50")["items"]]
+    measured = {"owner_before": owner_before, "second_rollout_at_b": refused[:120],
+                "taken_over_after_kill_seconds": round(taken_after, 1), "lease_seconds": LEASE_SECONDS,
+                "finished_after_kill_seconds": round(finished_after, 1), "final_state": final["state"],
+                "applied": final["applied"], "poles": len(POLES), "seconds": round(time.monotonic() - started, 1)}
+    record("control plane: the instance running a rollout SIGKILLed",
+           f"2 lichtweg-central instances on one PostgreSQL, {len(POLES)} lichtweg-pole; a rollout of version 2 "
+           f"(canary F1, soak {SOAK} s) started at A; A SIGKILLed 0-1 s into the soak and kept dead", measured)
+    assert owner_before == f"{rig.client_id}-A", owner_before
+    assert " 409 " in refused and "rollout-running" in refused, refused
+    assert final["state"] == "completed" and final["applied"] == len(POLES), final
+    assert taken_after <= LEASE_SECONDS + 5 + 3, f"taken over {taken_after:.1f} s after the kill"
+    assert "rollout.start" in audit

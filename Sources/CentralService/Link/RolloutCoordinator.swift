@@ -198,6 +198,16 @@ public actor RolloutCoordinator: Service {
         guard try await storage.requestRolloutHalt(route: route, request: request) else { return false }
         try await storage.appendAudit(AuditEntry(at: clock(), actor: user, action: "rollout.halt", subject: "route \(route)",
                                                  detail: "\(reason) (asked at another instance)"))
+        // The operator should see it halted: wait for the owner's next round (its live events go
+        // to its own browsers; these get this instance's).
+        let deadline = clock() + leaseSeconds / 3 + 2
+        while clock() < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            if let latest = try await storage.latestRollout(route: route), latest.rollout.state.isFinished {
+                events?.publish(route: route, kind: "rollout", RolloutView(latest))
+                break
+            }
+        }
         return true
     }
 

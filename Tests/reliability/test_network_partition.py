@@ -7,7 +7,7 @@ notice widened to two poles ahead, so that the first pole's presence lights both
 outer poles still have something to say to each other while the middle one is cut off.
 
 Injected: the host side of the middle pole's veth is set down for LICHTWEG_PARTITION_SECONDS
-(default 60 s), then up again.
+(default 150 s: "cut off for minutes"), then up again.
 
 Checked during the cut: the cut pole's PWM stand-in never drops below its base level; its own
 sensor still lights it (presence level, back to base after the hold); a presence at the first
@@ -39,7 +39,7 @@ import pytest
 from stack import ENGINEER, ROUTE, POLES, WEB_ROOT, Api, profile  # Tests/ui/stack.py
 from testbed import free_port, night_longitude, stop_groups, wait_port
 
-CUT_SECONDS = float(os.environ.get("LICHTWEG_PARTITION_SECONDS", "60"))
+CUT_SECONDS = float(os.environ.get("LICHTWEG_PARTITION_SECONDS", "150"))
 KEEP = os.environ.get("LICHTWEG_RELIABILITY_KEEP") == "1"
 BASE, PRESENCE, HOLD = 10, 100, 5  # the shortest hold a profile may have
 TELEMETRY_SECONDS = 5

@@ -39,6 +39,8 @@ public actor RolloutCoordinator: Service {
     private let logger: Logger
     private let events: RouteEvents?
     private var active: [String: Active] = [:]
+    /// Routes whose rollout `start` is setting up.
+    private var starting: Set<String> = []
     /// This instance, as its leases name it: stable across restarts (the MQTT client id), so that
     /// a restarted instance takes its own rollouts up at once.
     public let instance: String
@@ -108,6 +110,8 @@ public actor RolloutCoordinator: Service {
         let now = clock()
         for record in try await storage.unfinishedRollouts() {
             let route = record.rollout.plan.route
+            // `start` of this instance is storing it (the actor lets this round in while it awaits).
+            if starting.contains(route) { continue }
             if let id = record.id, let entry = active[route], entry.id == id {
                 if let request = record.haltRequest, !entry.rollout.state.isFinished {
                     await deliver(.halt(reason: request), route: route)
@@ -143,6 +147,8 @@ public actor RolloutCoordinator: Service {
         if let running = active[route], !running.rollout.state.isFinished {
             throw StartError.busy(route: route, version: running.rollout.plan.version)
         }
+        guard starting.insert(route).inserted else { throw StartError.busy(route: route, version: version) }
+        defer { starting.remove(route) }
         if let running = try await storage.unfinishedRollouts().first(where: { $0.rollout.plan.route == route }) {
             throw StartError.busy(route: route, version: running.rollout.plan.version)  // another instance runs it
         }

@@ -7,6 +7,7 @@ import LightCore
 import Logging
 import PoleLink
 import PoleProtocol
+import Synchronization
 import Testing
 
 /// Two control planes on one database and one broker: plain subscriptions (the default) give both
@@ -21,6 +22,8 @@ struct InstancesTests {
         let storage: SQLiteStorage
         var links: [CentralLink] = []
         var rollouts: [RolloutCoordinator] = []
+        /// Each instance's live events (what its browsers get).
+        var events: [RouteEvents] = []
         var tasks: [Task<Void, any Error>] = []
 
         init(broker: Broker, scratch: Scratch, shared: Bool, name: String) async throws {
@@ -32,8 +35,10 @@ struct InstancesTests {
                 let own = n == 0 ? storage : try SQLiteStorage(path: "\(scratch.path)/central.sqlite")
                 let link = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "central-\(n)-\(name)"),
                                         logger: logger)
-                let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, instance: "central-\(n)-\(name)",
-                                                  leaseSeconds: 3, logger: logger)
+                let events = RouteEvents()
+                self.events.append(events)
+                let rollouts = RolloutCoordinator(storage: own, publisher: link, clock: clock, events: events,
+                                                  instance: "central-\(n)-\(name)", leaseSeconds: 3, logger: logger)
                 let central = CentralLink(link: link, storage: own, rollouts: rollouts, clock: clock, sharedSubscriptions: shared,
                                           logger: logger)
                 links.append(central)
@@ -74,9 +79,16 @@ struct InstancesTests {
             try? await c.current(route: route)?.rollout.state
         }
 
-        // A halt asked for at B is carried out by A, which runs the rollout.
+        // B's browsers see the rollout A runs (a lease round later); a halt asked for at B is
+        // carried out by A.
+        let seenAtB = Mutex<[String]>([])
+        let watchB = instances.events[1].watch(route: "halt-road")
+        let collect = Task { for await event in watchB { seenAtB.withLock { $0.append(event) } } }
+        defer { collect.cancel() }
         _ = try await a.start(route: "halt-road", version: 1, canaries: ["halt-road-1"], soakSeconds: 600,
                               ackTimeoutSeconds: 600, by: "erik")
+        #expect(await eventually(30) { seenAtB.withLock { $0.contains { $0.contains(#""state":"canary""#) } } },
+                "\(seenAtB.withLock { $0 })")
         #expect(try await b.isRunning(route: "halt-road"))
         #expect(try await b.halt(route: "halt-road", reason: "wrong canary", by: "anna"))
         // B answers once A has halted it (A's round comes within a third of the 3 s lease).

@@ -41,6 +41,9 @@ public actor RolloutCoordinator: Service {
     private var active: [String: Active] = [:]
     /// Routes whose rollout `start` is setting up.
     private var starting: Set<String> = []
+    /// Rollouts another instance runs, as last seen (route: when it last changed): their changes
+    /// go to this instance's browsers too, a lease round later.
+    private var othersSeen: [String: Instant] = [:]
     /// This instance, as its leases name it: stable across restarts (the MQTT client id), so that
     /// a restarted instance takes its own rollouts up at once.
     public let instance: String
@@ -108,6 +111,8 @@ public actor RolloutCoordinator: Service {
     /// asked for at other instances.
     public func resume() async throws {
         let now = clock()
+        var others: [String: Instant] = [:]
+        defer { othersSeen = others }
         for record in try await storage.unfinishedRollouts() {
             let route = record.rollout.plan.route
             // `start` of this instance is storing it (the actor lets this round in while it awaits).
@@ -118,9 +123,13 @@ public actor RolloutCoordinator: Service {
                 }
                 continue
             }
-            guard let id = record.id,
-                  try await storage.claimRollout(id: id, owner: instance, until: now + leaseSeconds, now: now),
-                  let version = try await storage.profileVersion(route: route, version: record.rollout.plan.version)
+            guard let id = record.id else { continue }
+            guard try await storage.claimRollout(id: id, owner: instance, until: now + leaseSeconds, now: now) else {
+                others[route] = record.updatedAt
+                if othersSeen[route] != record.updatedAt { events?.publish(route: route, kind: "rollout", RolloutView(record)) }
+                continue
+            }
+            guard let version = try await storage.profileVersion(route: route, version: record.rollout.plan.version)
             else { continue }
             active[route] = Active(id: id, rollout: record.rollout, bundle: Array(version.signedBundle.utf8),
                                    createdBy: record.createdBy, createdAt: record.createdAt, updatedAt: record.updatedAt)
@@ -138,6 +147,12 @@ public actor RolloutCoordinator: Service {
             await execute(actions, route: route)
             try await countReportedState(route: route)
             if let request = record.haltRequest { await deliver(.halt(reason: request), route: route) }
+        }
+        // Another instance's rollout that is no longer unfinished has just finished: its last state.
+        for route in othersSeen.keys where others[route] == nil && active[route] == nil {
+            if let latest = try await storage.latestRollout(route: route) {
+                events?.publish(route: route, kind: "rollout", RolloutView(latest))
+            }
         }
     }
 

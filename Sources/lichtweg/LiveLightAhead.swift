@@ -31,27 +31,41 @@ struct LiveLightAhead: Encodable {
         var withinPrediction: Bool
     }
 
+    /// The central 95 % of predicted ratios, their median and mean.
+    struct Range {
+        var low, median, high, mean: Double
+
+        init(_ ratios: [Double]) {
+            let sorted = ratios.sorted()
+            precondition(!sorted.isEmpty, "no predicted ratios")
+            func quantile(_ q: Double) -> Double {
+                // Linear between order statistics.
+                let x = q * Double(sorted.count - 1)
+                let i = Int(x.rounded(.down)), f = x - Double(i)
+                return i + 1 < sorted.count ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i]
+            }
+            low = quantile(0.025)
+            median = quantile(0.5)
+            high = quantile(0.975)
+            mean = sorted.reduce(0, +) / Double(sorted.count)
+        }
+    }
+
     init(plan: LiveWindow, samples: [[(time: Double, level: Double)]], draws: Int, sampleMs: Double,
          replayLateMax: Double, ownReaction: Double, network: NetworkModel) {
         live = plan.lightAhead(ofSamples: samples)
         virtual = plan.lightAhead()
         guard draws > 0 else { return }
-        let ratios = plan.predictedLightAhead(draws: draws).map(\.ratio).sorted()
-        func quantile(_ q: Double) -> Double {
-            // Linear between order statistics.
-            let x = q * Double(ratios.count - 1)
-            let i = Int(x.rounded(.down)), f = x - Double(i)
-            return i + 1 < ratios.count ? ratios[i] * (1 - f) + ratios[i + 1] * f : ratios[i]
-        }
+        let range = Range(plan.predictedLightAhead(draws: draws).map(\.ratio))
         let perEnd = sampleMs / 2000 + max(0, replayLateMax) + ownReaction
         let allowance = live.exposedSeconds > 0 ? Double(live.darkEpisodes) * 2 * perEnd / live.exposedSeconds : 0
-        let low = quantile(0.025), high = quantile(0.975)
+        let low = range.low, high = range.high
         let described = network.latencySamples.isEmpty
             ? String(format: "log-normal latency, median %.3f s, p95 %.3f s; loss %.3f", network.latencyMedian, network.latencyP95, network.loss)
             : String(format: "%d measured latencies, median %.3f s, p95 %.3f s; loss %.3f", network.latencySamples.count,
                      network.latencyMedian, network.latencyP95, network.loss)
-        predicted = Prediction(draws: ratios.count, network: described, low: low, median: quantile(0.5), high: high,
-                               mean: ratios.reduce(0, +) / Double(ratios.count), allowance: allowance,
+        predicted = Prediction(draws: draws, network: described, low: low, median: range.median, high: high,
+                               mean: range.mean, allowance: allowance,
                                withinPrediction: live.ratio >= low - allowance && live.ratio <= high + allowance)
     }
 }

@@ -32,11 +32,7 @@ extension SimCommand {
             }
             // The network as modelled (measured latencies, or a log-normal with loss): the
             // prediction is a distribution over its draws.
-            if let latency {
-                model.network.latencyP95 = max(latency, latency * model.network.latencyP95 / max(model.network.latencyMedian, 1e-9))
-                model.network.latencyMedian = latency
-                model.network.latencySamples = []
-            }
+            if let latency { model.network = model.network.withLatencyMedian(latency) }
             if let loss { model.network.loss = loss }
         } else {
             // The network of the live path: a loopback broker, nothing lost, and the same latency for
@@ -142,10 +138,9 @@ extension SimCommand {
         print(String(format: "  light ahead  %.4f (dark %.1f s of %.1f s with a pole in sight ahead)", light.ratio,
                      light.darkSeconds, light.exposedSeconds))
         if networkDraws > 0 {
-            let ratios = plan.predictedLightAhead(draws: networkDraws).map(\.ratio).sorted()
-            let q = { (p: Double) in ratios[min(ratios.count - 1, Int(p * Double(ratios.count)))] }
-            print(String(format: "  predicted    %.4f–%.4f (2.5–97.5 %%, median %.4f) over %d draws of the network", q(0.025),
-                         q(0.975), q(0.5), ratios.count))
+            let range = LiveLightAhead.Range(plan.predictedLightAhead(draws: networkDraws).map(\.ratio))
+            print(String(format: "  predicted    %.4f–%.4f (2.5–97.5 %%, median %.4f) over %d draws of the network", range.low,
+                         range.high, range.median, networkDraws))
         }
         for (i, changes) in plan.changes.enumerated() {
             for c in changes {

@@ -111,10 +111,7 @@ struct SimCommand: ParsableCommand {
         let profile = try loadProfile()
         var model = try loadModel(for: profile)
         if idealSensors { model = model.withIdealSensors }
-        if let latency {
-            model.network.latencyP95 = max(latency, latency * model.network.latencyP95 / max(model.network.latencyMedian, 1e-9))
-            model.network.latencyMedian = latency
-        }
+        if let latency { model.network = model.network.withLatencyMedian(latency) }
         if let loss { model.network.loss = loss }
         let zone = ZoneRules(identifier: profile.route.timeZone) ?? .utc
         let first: LocalDate

@@ -105,6 +105,10 @@ struct EngineTests {
         #expect(Set(counts.keys) == [0.61, 1.21, 1.82, 3.05])
         // 10,000 expected each; 4.5 standard deviations is ±390.
         for (latency, n) in counts { #expect(abs(n - 10_000) < 390, "\(latency): \(n)") }
+        // --latency puts a log-normal in their place, its p95 in the samples' ratio to their median.
+        let overridden = network.withLatencyMedian(0.3)
+        #expect(overridden.latencySamples.isEmpty && overridden.latencyMedian == 0.3 && overridden.loss == 0)
+        #expect(abs(overridden.latencyP95 - 0.3 * network.latencyP95 / network.latencyMedian) < 1e-12)
         // Without samples, the log-normal as before.
         let logNormal = NetworkModel(latencyMedian: 0.08, latencyP95: 0.4, loss: 0)
         var a = SimRandom(seed: 3, stream: 1), b = SimRandom(seed: 3, stream: 1)

@@ -164,7 +164,8 @@ public actor RolloutCoordinator: Service {
         }
         guard starting.insert(route).inserted else { throw StartError.busy(route: route, version: version) }
         defer { starting.remove(route) }
-        if let running = try await storage.unfinishedRollouts().first(where: { $0.rollout.plan.route == route }) {
+        // A route's unfinished rollout is its latest (a new one needs the last one finished).
+        if let running = try await storage.latestRollout(route: route), !running.rollout.state.isFinished {
             throw StartError.busy(route: route, version: running.rollout.plan.version)  // another instance runs it
         }
         guard let record = try await storage.profileVersion(route: route, version: version),
@@ -182,7 +183,7 @@ public actor RolloutCoordinator: Service {
                                                                owner: instance, leaseUntil: now + leaseSeconds))
         } catch StorageError.conflict {
             // Another instance started one on this route a moment ago.
-            let running = try await storage.unfinishedRollouts().first { $0.rollout.plan.route == route }
+            let running = try await storage.latestRollout(route: route)
             throw StartError.busy(route: route, version: running?.rollout.plan.version ?? version)
         }
         try await storage.appendAudit(AuditEntry(at: now, actor: user, action: "rollout.start", subject: "route \(route) version \(version)",
@@ -337,7 +338,7 @@ public actor RolloutCoordinator: Service {
     /// instance or another.
     public func isRunning(route: String) async throws -> Bool {
         if let entry = active[route], !entry.rollout.state.isFinished { return true }
-        return try await storage.unfinishedRollouts().contains { $0.rollout.plan.route == route }
+        return try await storage.latestRollout(route: route).map { !$0.rollout.state.isFinished } ?? false
     }
 
     /// The route's rollout as it stands (also when finished), or nil.

@@ -118,6 +118,12 @@ public struct NetworkModel: Sendable, Hashable {
         self.init(latencyMedian: quantile(0.5), latencyP95: quantile(0.95), loss: loss, latencySamples: sorted)
     }
 
+    /// The same network with its median latency at `median` (`--latency`): the 95th percentile
+    /// keeps its ratio to the median, measured latencies give way to the log-normal.
+    public func withLatencyMedian(_ median: Double) -> NetworkModel {
+        NetworkModel(latencyMedian: median, latencyP95: max(median, median * latencyP95 / max(latencyMedian, 1e-9)), loss: loss)
+    }
+
     /// One notice's latency.
     func latency(_ random: inout SimRandom) -> Double {
         if latencySamples.isEmpty { return random.logNormal(median: latencyMedian, p95: latencyP95) }

@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -30,21 +31,23 @@ let package = Package(
     ],
     targets: [
         // MARK: - Pure core: no I/O, no C imports, time is always a parameter.
-        .target(name: "LightCore"),
+        .target(name: "LightCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
 
         // MARK: - Profile documents (YAML/JSON text) <-> LightCore model, with line-accurate errors.
         .target(
             name: "ProfileFormat",
-            dependencies: ["LightCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["LightCore", "CYAML"]
         ),
 
         // MARK: - Route simulator: the real pole logic in virtual time against a modelled world.
         .target(
             name: "RouteSim",
-            dependencies: ["LightCore", "ProfileFormat", .product(name: "Yams", package: "Yams")]
+            dependencies: ["LightCore", "ProfileFormat"]
         ),
 
-        // MARK: - C libraries of the pole, found with pkg-config (no header paths here).
+        // MARK: - C libraries, found with pkg-config (no header paths here).
+        // libyaml reads YAML documents without Foundation, which the pole cannot afford (Yams needs it).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
@@ -54,24 +57,26 @@ let package = Package(
             dependencies: ["LightCore", "ProfileFormat", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // MARK: - What the pole's parts share of the operating system: their own threads.
+        .target(name: "PoleSystem"),
+
         // MARK: - The pole's hardware: libgpiod inputs/outputs, sysfs PWM, and the named simulation.
         .target(
             name: "PoleIO",
-            dependencies: ["CGPIOD", "LightCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CGPIOD", "LightCore", "PoleSystem", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: - The pole's network link: MQTT over libmosquitto.
         .target(
             name: "PoleLink",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CMosquitto", "PoleSystem", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: - The pole daemon: the state machine driven by hardware, clock and network.
         .target(
             name: "PoleDaemon",
             dependencies: [
-                "LightCore", "ProfileFormat", "PoleProtocol", "PoleIO", "PoleLink",
-                .product(name: "Yams", package: "Yams"),
+                "LightCore", "ProfileFormat", "PoleProtocol", "PoleIO", "PoleLink", "PoleSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,6 +1,8 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import LightCore
 import PoleIO
+import PoleSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,10 +20,10 @@ public final class LampDriver: Sendable {
     private let stepper: RampStepper
 
     public init(dimming: any DimmingOutput, relay: (any SwitchOutput)?, stepHz: Double,
-                clock: @escaping @Sendable () -> Instant, onError: @escaping @Sendable (any Error) -> Void) {
+                clock: @escaping @Sendable () -> Instant, onError: @escaping @Sendable (any Error) -> Void) throws {
         stepper = RampStepper(dimming: dimming, relay: relay, stepSeconds: 1 / stepHz, clock: clock,
                               onError: onError)
-        stepper.start()
+        try stepper.start()
     }
 
     deinit { stepper.stop() }
@@ -50,7 +52,7 @@ private final class RampStepper: @unchecked Sendable {
     private let clock: @Sendable () -> Instant
     private let onError: @Sendable (any Error) -> Void
 
-    private let condition = NSCondition()
+    private let condition = Condition()
     private let finished = DispatchSemaphore(value: 0)
     private var ramp = LevelRamp.steady(.off, since: .distantPast)
     private var relayState: Bool?
@@ -85,16 +87,12 @@ private final class RampStepper: @unchecked Sendable {
 
     // MARK: - The thread
 
-    func start() {
-        let thread = Thread { [self] in
+    func start() throws {
+        // Named for `top -H` and the tests.
+        try OwnedThread.start(name: "lamp-ramp") { [self] in
             defer { finished.signal() }
-            // Named for `top -H` and the tests. Foundation's `Thread.name` does not reach the kernel
-            // on Linux and pthread_setname_np is not visible to Swift, so the name is written the
-            // way the kernel documents it.
-            try? "lamp-ramp".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             run()
         }
-        thread.start()
     }
 
     /// Ends the thread and waits for it (at most one step).

@@ -2,7 +2,6 @@ import LightCore
 import PoleIO
 import PoleProtocol
 import ProfileFormat
-import Yams
 
 /// Reads `pole.yaml` and reports every problem as `FILE:LINE: field: message`, like profiles.
 public enum PoleConfigLoader {
@@ -11,14 +10,12 @@ public enum PoleConfigLoader {
     public static func load(_ text: String, file: String) -> Result<PoleConfig, ProfileDiagnostics> {
         let root: Node
         do {
-            guard let node = try ProfileLoader.composeMarkingDuplicates(text) else {
+            guard let node = try YAMLComposer.compose(text) else {
                 return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "the document is empty")]))
             }
             root = node
-        } catch let error as YamlError {
-            return .failure(ProfileDiagnostics([ProfileLoader.syntaxDiagnostic(error, file: file, text: text)]))
         } catch {
-            return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "\(error)")]))
+            return .failure(ProfileDiagnostics([ProfileLoader.syntaxDiagnostic(error, file: file, text: text)]))
         }
         let reader = NodeReader()
         let config = decode(root, reader)

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import LightCore
 import Logging
 import PoleIO
@@ -27,7 +27,7 @@ public struct PoleService: Service {
 
     public func run() async throws {
         await controller.start()
-        link?.start()
+        try link?.start()
         notifier.notify("READY=1\nSTATUS=lighting")
         await controller.markReady()
         let inputs = hardware.inputs
@@ -122,14 +122,14 @@ public enum PoleDaemon {
             username = String(line[..<colon])
             password = String(line[line.index(after: colon)...])
         }
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         if !FileManager.default.fileExists(atPath: config.dataDirectory, isDirectory: &isDirectory) {
             do {
                 try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
             } catch {
                 throw SetupError(description: "dataDirectory: cannot create \(config.dataDirectory): \(error)")
             }
-        } else if !isDirectory.boolValue {
+        } else if !isDirectory {
             throw SetupError(description: "dataDirectory: \(config.dataDirectory) is not a directory")
         }
         guard FileManager.default.isWritableFile(atPath: config.dataDirectory) else {

@@ -1,5 +1,5 @@
 import CGPIOD
-import Foundation
+import FoundationEssentials
 import LightCore
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +37,7 @@ public final class GPIOInputs: InputSource, @unchecked Sendable {
             throw error
         }
         (edges, continuation) = AsyncStream.makeStream(of: InputEdge.self, bufferingPolicy: .bufferingNewest(1024))
-        reader.start(name: "gpio-inputs", fds: requested.map(\.2), events: Int16(POLLIN | POLLPRI),
+        try reader.start(name: "gpio-inputs", fds: requested.map(\.2), events: Int16(POLLIN | POLLPRI),
                      handle: { [self] i, revents in readEvent(line: i, revents: revents) },
                      onExit: { [continuation] in continuation.finish() })
     }

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import PoleSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -22,30 +23,33 @@ final class PollThread: @unchecked Sendable {
     /// and returns false to stop watching that one (a descriptor that failed would otherwise be
     /// reported ready on every poll). `onExit` runs on the thread as it ends.
     func start(name: String, fds descriptors: [Int32], events: Int16,
-               handle: @escaping @Sendable (Int, Int16) -> Bool, onExit: @escaping @Sendable () -> Void) {
-        let thread = Thread { [wake, finished] in
-            defer {
-                onExit()
-                finished.signal()
-            }
-            var fds = descriptors.map { pollfd(fd: $0, events: events, revents: 0) }
-            fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0))
-            while true {
-                if poll(&fds, nfds_t(fds.count), -1) < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                if fds[fds.count - 1].revents != 0 { return }
-                for i in descriptors.indices where fds[i].revents != 0 {
-                    let revents = fds[i].revents
-                    fds[i].revents = 0
-                    if !handle(i, revents) { fds[i].fd = -1 }  // poll ignores negative descriptors
-                }
-            }
-        }
-        thread.name = name
+               handle: @escaping @Sendable (Int, Int16) -> Bool, onExit: @escaping @Sendable () -> Void) throws {
         running.withLock { $0 = true }
-        thread.start()
+        do {
+            try OwnedThread.start(name: name) { [wake, finished] in
+                defer {
+                    onExit()
+                    finished.signal()
+                }
+                var fds = descriptors.map { pollfd(fd: $0, events: events, revents: 0) }
+                fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0))
+                while true {
+                    if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    if fds[fds.count - 1].revents != 0 { return }
+                    for i in descriptors.indices where fds[i].revents != 0 {
+                        let revents = fds[i].revents
+                        fds[i].revents = 0
+                        if !handle(i, revents) { fds[i].fd = -1 }  // poll ignores negative descriptors
+                    }
+                }
+            }
+        } catch {
+            running.withLock { $0 = nil }
+            throw error
+        }
     }
 
     /// Wakes the thread and waits until it has ended; does nothing if it is not running.

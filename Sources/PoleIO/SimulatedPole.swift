@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LightCore
 import Synchronization
 #if canImport(Glibc)
@@ -61,7 +61,7 @@ public final class SimulatedPole: InputSource, SwitchOutput, @unchecked Sendable
                             hasFeedback: lampFeedback))
         (edges, continuation) = AsyncStream.makeStream(of: InputEdge.self, bufferingPolicy: .bufferingNewest(1024))
         _ = fm.createFile(atPath: "\(directory)/relay", contents: Data("0\n".utf8))
-        reader.start(name: "sim-inputs", fds: [fifoFD], events: Int16(POLLIN),
+        try reader.start(name: "sim-inputs", fds: [fifoFD], events: Int16(POLLIN),
                      handle: { [self] _, _ in readCommands() },
                      onExit: { [continuation] in continuation.finish() })
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LightCore
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,12 @@
 import CMosquitto
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
+import PoleSystem
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A client connection to the MQTT broker over libmosquitto.
 ///
@@ -30,9 +35,9 @@ public final class MQTTLink: @unchecked Sendable {
     }
 
     private let shared: Mutex<Shared>
-    private let wake = NSCondition()
+    private let wake = Condition()
     private let finished = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    private var started = false
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
     /// Events buffered for a consumer that is behind, before the loop thread pauses.
@@ -115,11 +120,9 @@ public final class MQTTLink: @unchecked Sendable {
     public var unacknowledgedCount: Int { shared.withLock { $0.unacknowledged } }
 
     /// Starts the loop thread: connect, and keep connecting until `stop()`.
-    public func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "mqtt-link"
-        self.thread = thread
-        thread.start()
+    public func start() throws {
+        try OwnedThread.start(name: "mqtt-link") { [self] in self.run() }
+        started = true
     }
 
     /// Publishes a message. Throws if the link is down for QoS 0, or libmosquitto refuses it.
@@ -163,7 +166,7 @@ public final class MQTTLink: @unchecked Sendable {
     public func stop() {
         let running = shared.withLock { s in
             defer { s.stopping = true }
-            return !s.stopping && thread != nil
+            return !s.stopping && started
         }
         guard running else { return }
         // The loop thread sees `stopping` within one loop round (≤ 1 s) and disconnects itself:
@@ -244,7 +247,7 @@ public final class MQTTLink: @unchecked Sendable {
     private func sleep(seconds: Double) {
         wake.lock()
         defer { wake.unlock() }
-        let deadline = Date(timeIntervalSinceNow: seconds)
+        let deadline = Condition.Deadline.after(seconds: seconds)
         while !shared.withLock({ $0.stopping }) && wake.wait(until: deadline) {}
     }
 

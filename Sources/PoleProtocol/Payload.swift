@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A versioned JSON message. Every payload carries `schema` (e.g. `lichtweg.state/1`): a reader
 /// takes any payload of the same schema name and major version and ignores fields it does not

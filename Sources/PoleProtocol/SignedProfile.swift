@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import LightCore
 import ProfileFormat
 
@@ -132,16 +132,21 @@ public enum SigningKeys {
     }
 
     public static func publicKey(fromFileText text: String) throws(PayloadError) -> Curve25519.Signing.PublicKey {
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
+        guard let raw = Data(base64Encoded: trimmed(text)), raw.count == 32,
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
         else { throw .invalid("not an Ed25519 public key (one line: base64 of 32 bytes)") }
         return key
     }
 
     public static func privateKey(fromFileText text: String) throws(PayloadError) -> Curve25519.Signing.PrivateKey {
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
+        guard let raw = Data(base64Encoded: trimmed(text)), raw.count == 32,
               let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else { throw .invalid("not an Ed25519 private key (one line: base64 of 32 bytes)") }
         return key
+    }
+
+    /// The key file's text without the line break and spaces around it.
+    private static func trimmed(_ text: String) -> String {
+        String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

@@ -1,5 +1,4 @@
 import LightCore
-import Yams
 
 /// Walks a composed YAML tree field by field, checking each field's type and range and
 /// remembering on which line every field path was written, so that later semantic errors can be
@@ -75,7 +74,7 @@ package final class NodeReader {
         var result: [(String, Node)] = []
         for (keyNode, value) in mapping {
             let key = originalKey(keyNode)
-            if !seen.insert(key).inserted || isMarkedDuplicate(keyNode) {
+            if !seen.insert(key).inserted {
                 report(keyNode, join(path, key), "duplicate key '\(key)'")
                 continue
             }
@@ -111,7 +110,7 @@ package final class NodeReader {
             report(node, path, "expected \(expected), found nothing")
             return nil
         }
-        return (scalar.string, scalar.style != .plain && scalar.style != .any)
+        return (scalar.string, scalar.style != .plain)
     }
 
     package func string(_ node: Node, _ path: String) -> String? {
@@ -170,15 +169,9 @@ package final class NodeReader {
 
     // MARK: - Helpers
 
-    /// The key as written, without the loader's mark for a repeated key.
+    /// The key as written (a key that is itself a list or mapping has no name to report).
     private func originalKey(_ node: Node) -> String {
-        let text = node.scalar?.string ?? "?"
-        guard let range = text.range(of: ProfileLoader.duplicateMarker) else { return text }
-        return String(text[..<range.lowerBound])
-    }
-
-    private func isMarkedDuplicate(_ node: Node) -> Bool {
-        node.scalar?.string.contains(ProfileLoader.duplicateMarker) ?? false
+        node.scalar?.string ?? "?"
     }
 
     package func kind(_ node: Node) -> String {
@@ -186,7 +179,6 @@ package final class NodeReader {
         case .mapping: "a mapping"
         case .sequence: "a list"
         case let .scalar(s): "'\(s.string)'"
-        case .alias: "an alias"
         }
     }
 

@@ -1,5 +1,4 @@
 import LightCore
-import Yams
 
 /// Reads a `lichtweg-profile/1` document tree into the `LightCore` model, field by field.
 ///

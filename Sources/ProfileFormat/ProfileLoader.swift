@@ -1,5 +1,4 @@
 import LightCore
-import Yams
 
 /// Reads profile documents (YAML, or JSON, which is YAML too) and checks them completely: syntax,
 /// structure and types, ranges, and `LightCore`'s semantic rules. Every problem is reported with
@@ -11,18 +10,14 @@ public enum ProfileLoader {
     public static func load(_ text: String, file: String) -> Result<Profile, ProfileDiagnostics> {
         let root: Node
         do {
-            guard let node = try composeMarkingDuplicates(text) else {
+            guard let node = try YAMLComposer.compose(text) else {
                 return .failure(ProfileDiagnostics([
                     ProfileDiagnostic(file: file, line: 1, path: "", message: "the document is empty"),
                 ]))
             }
             root = node
-        } catch let error as YamlError {
-            return .failure(ProfileDiagnostics([syntaxDiagnostic(error, file: file, text: text)]))
         } catch {
-            return .failure(ProfileDiagnostics([
-                ProfileDiagnostic(file: file, line: 1, path: "", message: "cannot read the document: \(error)"),
-            ]))
+            return .failure(ProfileDiagnostics([syntaxDiagnostic(error, file: file, text: text)]))
         }
 
         let reader = NodeReader()
@@ -45,76 +40,12 @@ public enum ProfileLoader {
         return .failure(ProfileDiagnostics(diagnostics))
     }
 
-    // MARK: - Duplicate keys
-
-    /// Marks a repeated key so that `NodeReader` can report it with its line and field path.
-    static let duplicateMarker = "__lichtweg_duplicate_key__"
-
-    /// Composes the document. Yams refuses a mapping with a repeated key as a whole, naming only
-    /// the first occurrence; the repeated occurrence is renamed with `duplicateMarker` and the
-    /// document composed again, so the reader can locate every repetition precisely.
-    package static func composeMarkingDuplicates(_ original: String) throws -> Node? {
-        var text = original
-        for _ in 0..<100 {
-            do {
-                return try Yams.compose(yaml: text)
-            } catch let YamlError.duplicatedKeysInMapping(keys, context) {
-                guard let key = keys.first, let marked = markRepetition(of: key, after: context.mark, in: text) else {
-                    throw YamlError.duplicatedKeysInMapping(duplicates: keys, context: context)
-                }
-                text = marked
-            }
-        }
-        return try Yams.compose(yaml: text)
-    }
-
-    /// The text with the next occurrence of `key` after its first one (at `mark`) renamed:
-    /// on the same line for flow mappings, else the next line with the key at the same column.
-    private static func markRepetition(of key: String, after mark: Mark, in text: String) -> String? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let first = mark.line - 1
-        guard first >= 0, first < lines.count else { return nil }
-        let keyPattern = { (s: Substring) -> Bool in
-            guard s.hasPrefix(key) else { return false }
-            let rest = s.dropFirst(key.count).drop { $0 == " " }
-            return rest.hasPrefix(":")
-        }
-        func rename(_ line: Int, at index: String.Index) {
-            var l = lines[line]
-            l.replaceSubrange(index..<l.index(index, offsetBy: key.count), with: key + duplicateMarker)
-            lines[line] = l
-        }
-        // Same line, after the first occurrence (flow style: `{a: 1, a: 2}`).
-        let firstLine = lines[first]
-        let startColumn = min(firstLine.count, max(0, mark.column - 1) + key.count)
-        var i = firstLine.index(firstLine.startIndex, offsetBy: startColumn)
-        while i < firstLine.endIndex {
-            let before = i > firstLine.startIndex ? firstLine[firstLine.index(before: i)] : " "
-            if (before == " " || before == "," || before == "{") && keyPattern(firstLine[i...]) {
-                rename(first, at: i)
-                return lines.joined(separator: "\n")
-            }
-            i = firstLine.index(after: i)
-        }
-        // Later lines, the key at the same column (block style).
-        let column = max(0, mark.column - 1)
-        for n in (first + 1)..<lines.count {
-            let l = lines[n]
-            guard l.count > column else { continue }
-            let index = l.index(l.startIndex, offsetBy: column)
-            let indent = l[..<index]
-            if indent.allSatisfy({ $0 == " " || $0 == "-" }) && keyPattern(l[index...]) {
-                rename(n, at: index)
-                return lines.joined(separator: "\n")
-            }
-        }
-        return nil
-    }
+    // MARK: - Syntax errors
 
     /// The diagnostic for a YAML error in `text`. libyaml places an error at the end of the input
     /// on the line after the last one when the text does not end with a line break (found by
     /// fuzzing): the line named is then the last line, which is where the problem is.
-    package static func syntaxDiagnostic(_ error: YamlError, file: String, text: String) -> ProfileDiagnostic {
+    package static func syntaxDiagnostic(_ error: YAMLError, file: String, text: String) -> ProfileDiagnostic {
         var diagnostic = syntaxDiagnostic(error, file: file)
         if let line = diagnostic.line { diagnostic.line = min(line, lineCount(text)) }
         return diagnostic
@@ -135,22 +66,15 @@ public enum ProfileLoader {
         return lines
     }
 
-    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> ProfileDiagnostic {
-        switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            let where_ = context.map { "\($0.text) " } ?? ""
-            return ProfileDiagnostic(file: file, line: mark.line, path: "",
-                                     message: "YAML syntax error: \(where_)\(problem)".replacingOccurrences(of: "  ", with: " "))
-        case let .reader(problem, _, _, _):
-            return ProfileDiagnostic(file: file, line: 1, path: "", message: "cannot read the text: \(problem)")
-        case let .duplicatedKeysInMapping(keys, context):
-            let names = keys.map { "'\($0)'" }.joined(separator: ", ")
-            return ProfileDiagnostic(file: file, line: context.mark.line, path: "",
-                                     message: "duplicate key \(names): a key may appear only once in a mapping")
-        default:
-            let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "unknown problem"
-            return ProfileDiagnostic(file: file, line: 1, path: "", message: "YAML error: \(text)")
+    private static func syntaxDiagnostic(_ error: YAMLError, file: String) -> ProfileDiagnostic {
+        switch error.stage {
+        case .reader:
+            return ProfileDiagnostic(file: file, line: error.mark.line, path: "", message: "cannot read the text: \(error.problem)")
+        case .scanner, .parser, .composer:
+            let words = ((error.context.map { [$0] } ?? []) + [error.problem]).joined(separator: " ")
+            // libyaml's texts sometimes end or start with a space.
+            let message = words.split(separator: " ").joined(separator: " ")
+            return ProfileDiagnostic(file: file, line: error.mark.line, path: "", message: "YAML syntax error: \(message)")
         }
     }
 }

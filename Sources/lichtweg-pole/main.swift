@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import PoleDaemon
 import ServiceLifecycle
@@ -35,12 +38,12 @@ struct LichtwegPole: AsyncParsableCommand {
                 print("\(path): ok — pole \(config.pole) on route \(config.route), backend \(config.backend.rawValue), broker \(config.mqtt.tls ? "mqtts" : "mqtt")://\(config.mqtt.host):\(config.mqtt.port)")
                 return
             } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                writeToStandardError("\(error)\n")
                 throw ExitCode(2)
             }
         }
         guard let path = config else {
-            FileHandle.standardError.write(Data("lichtweg-pole: give --config PATH (or --check-config PATH)\n".utf8))
+            writeToStandardError("lichtweg-pole: give --config PATH (or --check-config PATH)\n")
             throw ExitCode(2)
         }
         let setup: (PoleService, WatchdogService?)
@@ -50,7 +53,7 @@ struct LichtwegPole: AsyncParsableCommand {
             let hardware = try PoleHardware.open(config)
             let link = try PoleDaemon.makeLink(config, username: username, password: password, logger: logger)
             let lampLogger = logger
-            let lamp = LampDriver(dimming: hardware.dimming, relay: hardware.relay, stepHz: config.pwm.rampStepHz,
+            let lamp = try LampDriver(dimming: hardware.dimming, relay: hardware.relay, stepHz: config.pwm.rampStepHz,
                                   clock: PoleController.Clock.system.now,
                                   onError: { lampLogger.error("lamp output failed", metadata: ["error": "\($0)"]) })
             let controller = PoleController(config: config, publicKey: key, inputs: hardware.inputs, lamp: lamp, link: link,
@@ -68,4 +71,10 @@ struct LichtwegPole: AsyncParsableCommand {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
+}
+
+/// One write(2) to standard error, for the messages an operator reads before logging is set up.
+private func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = write(2, &bytes, bytes.count)
 }

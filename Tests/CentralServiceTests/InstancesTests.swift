@@ -285,7 +285,7 @@ struct InstancesTests {
         // The earlier version: faults on the shared subscription, in a persistent session.
         let earlier = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: clientID), logger: logger)
         earlier.subscribe("$share/\(CentralLink.shareGroup)/lichtweg/v1/pole/+/fault", qos: 1)
-        earlier.start()
+        try earlier.start()
         #expect(await eventually(30) { earlier.isConnected })
         try await Task.sleep(for: .milliseconds(300))  // the SUBACK
         earlier.stop()

@@ -74,20 +74,20 @@ struct LampDriverTests {
     let errors = ErrorLog()
 
     func driver(lamp: RecordingLamp? = nil, relay: Bool = true, stepHz: Double = 100,
-                realTime: Bool = false) -> LampDriver {
+                realTime: Bool = false) throws -> LampDriver {
         let lamp = lamp ?? self.lamp
         let clock = self.clock
         let errors = self.errors
         let now: @Sendable () -> Instant
         if realTime { now = { Clocks.now() } } else { now = { clock.now } }
         let switchOutput: (any SwitchOutput)? = relay ? lamp : nil
-        return LampDriver(dimming: lamp, relay: switchOutput, stepHz: stepHz, clock: now,
+        return try LampDriver(dimming: lamp, relay: switchOutput, stepHz: stepHz, clock: now,
                           onError: { error in errors.append(error) })
     }
 
     @Test("the relay goes on before the first non-zero write")
     func relayFirst() throws {
-        let d = driver()
+        let d = try driver()
         try d.set(60, rampSeconds: 0)
         #expect(lamp.events == [.relay(true), .dim(60)])
         #expect(d.relayOn)
@@ -96,7 +96,7 @@ struct LampDriverTests {
 
     @Test("the relay goes on before a ramp starts, and the ramp starts from the present output")
     func relayBeforeRamp() throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 10)
         #expect(collapsed(lamp.events) == [.relay(true), .dim(0)])
         try d.settle(at: .off)  // stops the ramp
@@ -104,7 +104,7 @@ struct LampDriverTests {
 
     @Test("rampSeconds 0 writes the target at once, in the caller's call")
     func immediate() throws {
-        let d = driver()
+        let d = try driver()
         try d.set(70, rampSeconds: 0)
         #expect(lamp.lastDim == 70)
         try d.set(20, rampSeconds: 0)
@@ -116,7 +116,7 @@ struct LampDriverTests {
 
     @Test("a ramp from 0 to 100 over 0.2 s at 100 Hz is monotonic and ends at exactly 100")
     func realRamp() async throws {
-        let d = driver(realTime: true)
+        let d = try driver(realTime: true)
         try d.set(100, rampSeconds: 0.2)
         #expect(try await eventually { lamp.lastDim == 100 }, "the ramp did not reach 100: \(lamp.dims)")
         let dims = lamp.dims
@@ -135,7 +135,7 @@ struct LampDriverTests {
 
     @Test("the first write is the caller's, every step after it comes from the driver's own thread")
     func ownThread() async throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 1)
         clock.advance(1)
         #expect(try await eventually { lamp.lastDim == 100 })
@@ -147,7 +147,7 @@ struct LampDriverTests {
 
     @Test("the ramp follows the clock: halfway is 50")
     func rampFollowsClock() async throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 1)
         clock.advance(0.5)
         #expect(try await eventually { lamp.lastDim == 50 }, "\(lamp.dims)")
@@ -158,7 +158,7 @@ struct LampDriverTests {
 
     @Test("going to 0: the relay goes off only once the output has reached 0")
     func offAfterZero() async throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 0)
         try d.set(0, rampSeconds: 1)
         #expect(d.relayOn, "the relay stays on while the lamp is still lit")
@@ -175,7 +175,7 @@ struct LampDriverTests {
 
     @Test("straight to 0: the output is written before the relay opens")
     func offAtOnce() throws {
-        let d = driver()
+        let d = try driver()
         try d.set(80, rampSeconds: 0)
         try d.set(0, rampSeconds: 0)
         #expect(lamp.events == [.relay(true), .dim(80), .dim(0), .relay(false)])
@@ -184,7 +184,7 @@ struct LampDriverTests {
 
     @Test("a fresh driver told 0 writes 0 and opens the relay")
     func freshOff() throws {
-        let d = driver()
+        let d = try driver()
         try d.set(0, rampSeconds: 5)
         #expect(lamp.events == [.dim(0), .relay(false)])
         #expect(!d.relayOn)
@@ -192,7 +192,7 @@ struct LampDriverTests {
 
     @Test("a new change starts from the present output, not from the old target")
     func interrupted() async throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 1)
         clock.advance(0.5)
         #expect(try await eventually { lamp.lastDim == 50 })
@@ -208,7 +208,7 @@ struct LampDriverTests {
 
     @Test("a ramp cut off by an immediate change writes nothing more")
     func cancelled() async throws {
-        let d = driver()
+        let d = try driver()
         try d.set(100, rampSeconds: 1)
         try d.set(0, rampSeconds: 0)
         #expect(collapsed(lamp.events) == [.relay(true), .dim(0), .relay(false)])
@@ -220,7 +220,7 @@ struct LampDriverTests {
 
     @Test("without a relay only the dimming output is driven")
     func noRelay() throws {
-        let d = driver(relay: false)
+        let d = try driver(relay: false)
         try d.set(40, rampSeconds: 0)
         try d.set(0, rampSeconds: 0)
         #expect(lamp.events == [.dim(40), .dim(0)])
@@ -230,7 +230,7 @@ struct LampDriverTests {
     @Test("a failed step is reported and the ramp goes on to its target")
     func stepFailure() async throws {
         let failing = RecordingLamp(failIntermediate: true)
-        let d = driver(lamp: failing)
+        let d = try driver(lamp: failing)
         try d.set(100, rampSeconds: 1)
         clock.advance(0.5)
         #expect(try await eventually { !errors.all.isEmpty })
@@ -242,7 +242,7 @@ struct LampDriverTests {
     @Test("a failed immediate write is thrown to the caller")
     func immediateFailure() throws {
         let failing = RecordingLamp(failIntermediate: true)
-        let d = driver(lamp: failing)
+        let d = try driver(lamp: failing)
         #expect(throws: RecordingLamp.Failure.self) { try d.set(50, rampSeconds: 0) }
     }
 }

@@ -74,7 +74,7 @@ struct PoleControllerClockTests {
         // A board without RTC after a power cut: 1970 plus the boot time. Midnight at longitude 0
         // on 2026-11-23 is what the clock will be set to.
         let clock = TestClock(120)
-        let lamp = LampDriver(dimming: pwm, relay: sim, stepHz: 100, clock: clock.clock.now, onError: { _ in })
+        let lamp = try LampDriver(dimming: pwm, relay: sim, stepHz: 100, clock: clock.clock.now, onError: { _ in })
         let controller = PoleController(config: config, publicKey: key.publicKey, inputs: sim, lamp: lamp, link: nil,
                                         clock: clock.clock, logger: Logger(label: "test"))
         await controller.start()

@@ -17,7 +17,7 @@ struct MQTTLinkTests {
         let receiver = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "slow-consumer"),
                                     logger: logger)
         receiver.subscribe("flood/#", qos: 1)
-        receiver.start()
+        try receiver.start()
         defer { receiver.stop() }
         var iterator = receiver.events.makeAsyncIterator()
         guard case .connected = await iterator.next() else { Issue.record("no connected event first"); return }
@@ -27,7 +27,7 @@ struct MQTTLinkTests {
         let count = 3 * 4096
         let sender = try MQTTLink(options: MQTTOptions(host: "127.0.0.1", port: broker.port, clientID: "flood-sender"),
                                   logger: logger)
-        sender.start()
+        try sender.start()
         defer { sender.stop() }
         #expect(await eventually(30) { sender.isConnected })
         for i in 0..<count {

@@ -1,3 +1,4 @@
+import Foundation
 import LightCore
 import ProfileFormat
 import Testing

@@ -191,7 +191,7 @@ public actor Observer {
 
     public func start() async throws {
         let link = link
-        link.start()
+        try link.start()
         pump = Task { [weak self] in
             for await event in link.events {
                 if case let .message(m) = event { await self?.record(m) }

@@ -105,7 +105,7 @@ public final class CentralLink: Service, Sendable {
     static let retiredSubscriptions = ["$share/\(shareGroup)/\(Topics.root)/pole/+/fault"]
 
     public func run() async throws {
-        link.start()
+        try link.start()
         await cancelWhenGracefulShutdown {
             for await event in self.link.events {
                 switch event {

@@ -1,5 +1,5 @@
-// Foundation only for sin/cos/tan/asin/acos/atan; the core must not import C modules directly.
-import Foundation
+// swift-numerics for the elementary functions: the core imports neither Foundation nor C modules.
+import RealModule
 
 /// Sunrise, sunset, civil dawn and civil dusk, and the sun's elevation, from the NOAA solar-position
 /// algorithm.
@@ -173,3 +173,12 @@ public enum SolarCalculator {
     static func radians(_ degrees: Double) -> Double { degrees * .pi / 180 }
     static func degrees(_ radians: Double) -> Double { radians * 180 / .pi }
 }
+
+// MARK: - Elementary functions
+
+// The formulas above read as in the almanac; these name swift-numerics' functions the same way.
+private func sin(_ x: Double) -> Double { .sin(x) }
+private func cos(_ x: Double) -> Double { .cos(x) }
+private func tan(_ x: Double) -> Double { .tan(x) }
+private func asin(_ x: Double) -> Double { .asin(x) }
+private func acos(_ x: Double) -> Double { .acos(x) }

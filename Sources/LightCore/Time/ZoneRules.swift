@@ -1,4 +1,11 @@
-import Foundation
+// Time-zone rules read directly from the system's IANA zone files (TZif, RFC 8536).
+//
+// The core imports FoundationEssentials only, and FoundationEssentials' TimeZone knows no IANA
+// zones; so this file parses the compiled zone files that every Linux distribution (and macOS)
+// installs, including the POSIX TZ string in their footer that describes the rules after the
+// last listed transition.
+
+// MARK: - ZoneRules
 
 /// The rules of one IANA time zone: converts between instants and local wall-clock time,
 /// including daylight-saving changes.
@@ -9,16 +16,29 @@ import Foundation
 /// twice (the hour repeated in autumn) resolve to the *first* occurrence.
 public struct ZoneRules: Sendable, Hashable {
     public let identifier: String
-    private let zone: TimeZone
+    /// The parsed zone. A class instance shared by every copy, so copying `ZoneRules` is cheap.
+    private let table: ZoneTable
 
     /// nil when the identifier is not a known IANA zone.
+    ///
+    /// Reads `$TZDIR/<identifier>` (default `/usr/share/zoneinfo`) once per process and identifier;
+    /// later calls reuse the parsed zone. "UTC" works even without a zone directory.
     public init?(identifier: String) {
         // Foundation accepts abbreviations and offsets such as "GMT+1"; a profile must name a region.
         guard identifier == "UTC" || identifier.contains("/"),
-              let zone = TimeZone(identifier: identifier)
+              let table = ZoneTable.shared(identifier: identifier)
         else { return nil }
         self.identifier = identifier
-        self.zone = zone
+        self.table = table
+    }
+
+    /// A zone parsed from the bytes of a TZif file, without touching the file system or the cache.
+    /// nil when the bytes are not a well-formed TZif file. `identifier` is only a label, but it is
+    /// what equality and hashing use.
+    public init?(identifier: String, tzif: [UInt8]) {
+        guard let file = TZifFile(bytes: tzif) else { return nil }
+        self.identifier = identifier
+        self.table = ZoneTable(file)
     }
 
     public static let utc = ZoneRules(identifier: "UTC")!
@@ -28,7 +48,7 @@ public struct ZoneRules: Sendable, Hashable {
 
     /// Seconds east of UTC in force at `instant`.
     public func offset(at instant: Instant) -> Int {
-        zone.secondsFromGMT(for: Date(timeIntervalSince1970: instant.secondsSinceEpoch))
+        table.offset(atSeconds: ZoneTable.wholeSeconds(instant.secondsSinceEpoch))
     }
 
     /// The local date and the seconds since local midnight of `instant`.

@@ -1,6 +1,5 @@
 import LightCore
 import ProfileFormat
-import Yams
 
 /// Reads simulation models (`lichtweg-traffic/1` YAML) and hourly traffic counts (CSV), reporting
 /// problems as `FILE:LINE: field.path: message` like the profile loader.
@@ -11,13 +10,12 @@ public enum SimulationModelLoader {
     public static func load(_ text: String, file: String) -> Result<SimulationModel, ProfileDiagnostics> {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try YAMLComposer.compose(text) else {
                 return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "the document is empty")]))
             }
             root = node
         } catch {
-            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
-            return .failure(ProfileDiagnostics([ProfileDiagnostic(file: file, line: 1, path: "", message: "YAML error: \(first)")]))
+            return .failure(ProfileDiagnostics([ProfileLoader.syntaxDiagnostic(error, file: file, text: text)]))
         }
         let reader = NodeReader()
         let model = decode(root, reader)

@@ -10,14 +10,15 @@ Measures, with references run in the same script:
   - resident memory of an idle daemon; reference: mosquitto_sub;
   - CPU use of idle daemons over a window; reference: mosquitto_sub over the same window.
 
-Usage: bench_pole.py BIN_DIR [--quick]
+Usage: bench_pole.py POLE_BINARY LICHTWEG_CLI [--quick]
+(the pole as scripts/build-pole builds it for the poles; the CLI signs the profile)
 """
 import json, os, re, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from testbed import night_longitude, pole_entry, road_profile, start_mosquitto  # noqa: E402
 
-BIN = sys.argv[1]
+POLE, CLI = sys.argv[1], sys.argv[2]
 QUICK = "--quick" in sys.argv
 ROUNDS = 4 if QUICK else 15
 IDLE_WINDOW = 10 if QUICK else 30
@@ -66,7 +67,7 @@ try:
     broker, port = start_mosquitto(work)
     procs.append(broker)
 
-    subprocess.run([f"{BIN}/lichtweg", "key", "generate", "--private", f"{work}/k.key", "--public", f"{work}/k.pub"],
+    subprocess.run([CLI, "key", "generate", "--private", f"{work}/k.key", "--public", f"{work}/k.pub"],
                    check=True, stdout=subprocess.DEVNULL)
     lon = night_longitude()
     poles = [pole_entry(p, i * 35, lon, lat=i * 0.0003) for i, p in enumerate(POLES)]
@@ -74,7 +75,7 @@ try:
         "bench-road", poles, lon, name="Benchmark road", base=10, step_ramp=0,
         presence={"level": 100, "holdSeconds": 5, "rampUpSeconds": 0, "rampDownSeconds": 0,
                   "polesAhead": 1, "polesBehind": 1, "maxPolesAhead": 1}))
-    subprocess.run([f"{BIN}/lichtweg", "profile", "sign", f"{work}/profile.yaml", "--key", f"{work}/k.key",
+    subprocess.run([CLI, "profile", "sign", f"{work}/profile.yaml", "--key", f"{work}/k.key",
                     "-o", f"{work}/signed.json"], check=True, stderr=subprocess.DEVNULL)
 
     daemons = {}
@@ -93,7 +94,7 @@ gpio:
   sensors: [{{id: a, line: 17}}]
 pwm: {{chip: 0, channel: 0}}
 """)
-        daemons[p] = spawn([f"{BIN}/lichtweg-pole", "--config", f"{d}/pole.yaml", "--log-level", "debug"],
+        daemons[p] = spawn([POLE, "--config", f"{d}/pole.yaml", "--log-level", "debug"],
                            stdout=subprocess.DEVNULL, stderr=open(f"{d}/log", "w"))
     acks = spawn(["mosquitto_sub", "-p", str(port), "-t", "lichtweg/v1/pole/+/profile-ack", "-C", str(len(POLES)), "-W", "30"],
                  stdout=subprocess.PIPE, text=True)
@@ -128,6 +129,8 @@ pwm: {{chip: 0, channel: 0}}
             time.sleep(0.25)
         time.sleep(6.2)
 
+    rss_after = [rss_kib(pid) for pid in pids.values()]  # once edges, notices and ramps have run too
+
     edge, notice = [], []
     for p in POLES:
         for line in open(f"{work}/{p}/log"):
@@ -156,11 +159,13 @@ pwm: {{chip: 0, channel: 0}}
     row("reference: mosquitto_pub -> mosquitto_sub", mqtt)
     print(f"{'idle RSS per daemon':42s} median {statistics.median(rss) / 1024:.1f} MiB  max {max(rss) / 1024:.1f} MiB"
           f"  (reference mosquitto_sub {ref_rss / 1024:.1f} MiB, {statistics.median(rss) / ref_rss:.1f}x)")
+    print(f"{'RSS per daemon after the latency rounds':42s} median {statistics.median(rss_after) / 1024:.1f} MiB  max {max(rss_after) / 1024:.1f} MiB")
     print(f"{'idle CPU per daemon':42s} mean {statistics.mean(cpu):.3f} %  max {max(cpu):.3f} %"
           f"  (reference mosquitto_sub {ref_cpu:.3f} %)")
     print(json.dumps({"edgeMedianMicros": statistics.median(edge), "edgeP99Micros": pct(edge, 0.99),
                       "noticeMedianMicros": statistics.median(notice), "noticeP99Micros": pct(notice, 0.99),
                       "mqttReferenceMedianMicros": statistics.median(mqtt), "idleRSSMiB": statistics.median(rss) / 1024,
+                      "idleRSSMaxMiB": max(rss) / 1024, "rssAfterRoundsMiB": statistics.median(rss_after) / 1024,
                       "idleCPUPercent": statistics.mean(cpu), "samples": {"edge": len(edge), "notice": len(notice)}}))
 finally:
     cleanup()

@@ -235,16 +235,21 @@ struct SimulationModelLoaderTests {
         #expect(problems.first { $0.path == "network.loss" }?.line == (try Self.line(of: "loss: 1.5", in: text)))
     }
 
-    @Test("an empty document and a YAML syntax error are reported at line 1")
+    @Test("an empty document is reported at line 1, a YAML syntax error where libyaml found it, as in profiles")
     func unreadableDocuments() throws {
         let empty = try Self.modelProblems("")
         #expect(empty.count == 1)
         #expect(empty.first?.line == 1)
         #expect(empty.first?.message.contains("empty") == true, "\(empty)")
 
-        let broken = try Self.modelProblems("format: lichtweg-traffic/1\nusers: [unclosed\n")
+        // The unclosed list is noticed where the text ends, on its last line.
+        let broken = try Self.modelProblems("format: lichtweg-traffic/1\nusers: [unclosed")
         #expect(broken.count == 1)
-        #expect(broken.first?.message.hasPrefix("YAML error") == true, "\(broken)")
+        #expect(broken.first?.message.hasPrefix("YAML syntax error") == true, "\(broken)")
+        #expect(broken.first?.line == 2, "\(broken)")
+        let late = try Self.modelProblems("format: lichtweg-traffic/1\nname: x\nsource: y\nusers: {a: 1\n\nsensors: ]\n")
+        #expect(late.first?.message.hasPrefix("YAML syntax error") == true, "\(late)")
+        #expect((4...6).contains(late.first?.line ?? 0), "\(late)")
 
         let list = try Self.modelProblems("- a\n- b\n")
         #expect(list.first?.message.contains("expected a mapping") == true, "\(list)")

@@ -153,7 +153,7 @@ pwm: {{chip: 0, channel: 0}}
         r = f"  ({statistics.median(v) / statistics.median(ref):.2f}x reference median)" if ref else ""
         print(f"{name:42s} n={len(v):4d}  median {statistics.median(v):8.0f} us  p99 {pct(v, 0.99):8.0f} us{r}")
 
-    print(f"poles {len(POLES)}, rounds {ROUNDS}, idle window {window:.0f} s, release build, sim backend")
+    print(f"poles {len(POLES)}, rounds {ROUNDS}, idle window {window:.0f} s, {os.path.basename(POLE)} as scripts/build-pole builds it, sim backend")
     row("edge -> PWM write (in the daemon)", edge)
     row("detection -> neighbour's PWM (via broker)", notice, mqtt)
     row("reference: mosquitto_pub -> mosquitto_sub", mqtt)

@@ -28,6 +28,8 @@ public final class MQTTLink: @unchecked Sendable {
         var subscriptions: [String: Int32] = [:]
         var connected = false
         var stopping = false
+        /// The loop thread was started: `stop()` waits for it only then.
+        var started = false
         var protocolVersion: MQTTOptions.ProtocolVersion
         var refusedProtocol = false
         /// QoS 1 messages handed to libmosquitto and not yet acknowledged by the broker.
@@ -37,7 +39,6 @@ public final class MQTTLink: @unchecked Sendable {
     private let shared: Mutex<Shared>
     private let wake = Condition()
     private let finished = DispatchSemaphore(value: 0)
-    private var started = false
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
     /// Events buffered for a consumer that is behind, before the loop thread pauses.
@@ -122,7 +123,7 @@ public final class MQTTLink: @unchecked Sendable {
     /// Starts the loop thread: connect, and keep connecting until `stop()`.
     public func start() throws {
         try OwnedThread.start(name: "mqtt-link") { [self] in self.run() }
-        started = true
+        shared.withLock { $0.started = true }
     }
 
     /// Publishes a message. Throws if the link is down for QoS 0, or libmosquitto refuses it.
@@ -166,7 +167,7 @@ public final class MQTTLink: @unchecked Sendable {
     public func stop() {
         let running = shared.withLock { s in
             defer { s.stopping = true }
-            return !s.stopping && started
+            return !s.stopping && s.started
         }
         guard running else { return }
         // The loop thread sees `stopping` within one loop round (≤ 1 s) and disconnects itself:

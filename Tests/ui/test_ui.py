@@ -28,6 +28,15 @@ def css(b, selector):
     return b.d.find_element(By.CSS_SELECTOR, selector)
 
 
+def click(b, selector, what: str):
+    """Clicks `selector` once it can be clicked. The schematic is drawn anew on every live event,
+    so an element found a moment ago may be gone (stale) when the click arrives: find it again."""
+    def attempt(d):
+        d.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    b.wait(attempt, 10, what)
+
+
 def css_all(b, selector):
     return b.d.find_elements(By.CSS_SELECTOR, selector)
 
@@ -120,7 +129,7 @@ def test_route_schematic_is_live(stack, browser):
     # A simulated road user at U2: the pole reports 100 % and the schematic shows it, live.
     stack.poles["U2"].simulate("a 1")
     b.wait(lambda d: pole_attrs(b)["U2"]["level"] == "100", 15, "U2 lit to 100 % by a road user, over SSE")
-    css(b, '#schematic g.pole[data-pole="U2"]').click()
+    click(b, '#schematic g.pole[data-pole="U2"]', "U2 selected in the schematic")
     b.wait(lambda d: d.find_element(By.CSS_SELECTOR, '#pole-detail .detail-card[data-pole="U2"]'), message="U2's details")
     assert "100 %" in css(b, "#pole-detail").text
     assert css(b, '#poles-table tr[data-pole="U2"]').get_attribute("class").find("row-selected") >= 0
@@ -221,7 +230,8 @@ def test_rollout_with_canary_watched_live(stack, browser):
     assert css_all(b, "#halt-form") and not css_all(b, "#rollout-form")
     b.wait(lambda d: d.find_element(By.ID, "rollout-state").get_attribute("data-state") == "soaking", 20, "the canary applied, soaking")
     assert css(b, '.rollout-poles li[data-pole="U1"]').get_attribute("data-progress") == "applied"
-    assert pole_attrs(b)["U1"]["version"] == "2"
+    # The pole's state report, which the schematic shows, follows its acknowledgement.
+    b.wait(lambda d: pole_attrs(b)["U1"]["version"] == "2", 10, "U1 reporting version 2")
     assert {pole_attrs(b)[p]["version"] for p in ("U2", "U3")} == {"1"}
     b.shot("rollout-soaking")
     b.wait(lambda d: d.find_element(By.ID, "rollout-state").get_attribute("data-state") == "completed", 40, "the rollout completed")

@@ -103,10 +103,17 @@ def test_live_equals_sim(record):
         # The profile in force, as the control plane leaves it: retained on the route's topic.
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-r",
                         "-t", f"lichtweg/v1/route/{ROUTE}/profile", "-f", str(signed)], check=True, timeout=10)
-        # Every pole up (its FIFO and PWM made) before the run; the run itself waits until the lamps
-        # have settled where the virtual run has them (after the start-up light of 2 × hold).
+        # Every pole up (its FIFO made and its PWM configured: the stand-in, like sysfs, reads 0
+        # until the driver has set the period) before the run; the run itself waits until the
+        # lamps have settled where the virtual run has them (after the start-up light of 2 × hold).
+        def period_set(pole):
+            try:
+                return int((work / pole / "data" / "sim" / "pwm/pwmchip0/pwm0/period").read_text().strip() or 0) > 0
+            except (OSError, ValueError):
+                return False
+
         deadline = time.monotonic() + 20
-        while not all((work / p / "data" / "sim" / "pwm/pwmchip0/pwm0/period").exists() for p in POLES):
+        while not all(period_set(p) for p in POLES):
             assert time.monotonic() < deadline, "poles did not start"
             for p in procs:
                 assert p.poll() is None, f"a process exited: {p.args}"

@@ -16,7 +16,7 @@ Usage: bench_pole.py POLE_BINARY LICHTWEG_CLI [--quick]
 import json, os, re, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testbed import night_longitude, pole_entry, road_profile, start_mosquitto  # noqa: E402
+from testbed import night_longitude, pole_entry, road_profile, sim_pole_config, start_mosquitto  # noqa: E402
 
 POLE, CLI = sys.argv[1], sys.argv[2]
 QUICK = "--quick" in sys.argv
@@ -82,18 +82,7 @@ try:
     for p in POLES:
         d = f"{work}/{p}"
         os.makedirs(d)
-        open(f"{d}/pole.yaml", "w").write(f"""format: lichtweg-pole/1
-pole: {p}
-route: bench-road
-backend: sim
-dataDirectory: {d}/data
-profileKey: {work}/k.pub
-mqtt: {{url: "mqtt://127.0.0.1:{port}"}}
-gpio:
-  chip: gpiochip0
-  sensors: [{{id: a, line: 17}}]
-pwm: {{chip: 0, channel: 0}}
-""")
+        open(f"{d}/pole.yaml", "w").write(sim_pole_config(p, "bench-road", f"{d}/data", f"{work}/k.pub", port))
         daemons[p] = spawn([POLE, "--config", f"{d}/pole.yaml", "--log-level", "debug"],
                            stdout=subprocess.DEVNULL, stderr=open(f"{d}/log", "w"))
     acks = spawn(["mosquitto_sub", "-p", str(port), "-t", "lichtweg/v1/pole/+/profile-ack", "-C", str(len(POLES)), "-W", "30"],

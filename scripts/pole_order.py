@@ -13,7 +13,7 @@ Usage: pole_order.py UNORDERED_BINARY LICHTWEG_CLI ORDER_FILE
 import os, re, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testbed import night_longitude, pole_entry, road_profile, start_mosquitto  # noqa: E402
+from testbed import night_longitude, pole_entry, road_profile, sim_pole_config, start_mosquitto  # noqa: E402
 
 BINARY, CLI, ORDER = sys.argv[1:4]
 work = tempfile.mkdtemp(prefix="lichtweg-pole-order-")
@@ -23,19 +23,8 @@ procs = []
 def pole_config(pole, port):
     d = f"{work}/{pole}"
     os.makedirs(d)
-    open(f"{d}/pole.yaml", "w").write(f"""format: lichtweg-pole/1
-pole: {pole}
-route: order-road
-backend: sim
-dataDirectory: {d}/data
-profileKey: {work}/k.pub
-telemetrySeconds: 5
-mqtt: {{url: "mqtt://127.0.0.1:{port}"}}
-gpio:
-  chip: gpiochip0
-  sensors: [{{id: a, line: 17}}]
-pwm: {{chip: 0, channel: 0}}
-""")
+    open(f"{d}/pole.yaml", "w").write(sim_pole_config(pole, "order-road", f"{d}/data", f"{work}/k.pub", port,
+                                                      telemetry_seconds=5))
     return d
 
 

@@ -94,6 +94,18 @@ def start_mosquitto_tuned(directory, extra=(), port=None, log=None, nofile=None)
     return process, port
 
 
+def sim_pole_config(pole: str, route: str, data: str, key: str, port: int, *, telemetry_seconds: float | None = None) -> str:
+    """A `pole.yaml` for a pole with the `sim` backend and one sensor `a` on line 17, against a
+    broker on 127.0.0.1:`port`: what the benchmark and the link-order recording both run."""
+    return "\n".join([
+        "format: lichtweg-pole/1", f"pole: {pole}", f"route: {route}", "backend: sim",
+        f"dataDirectory: {data}", f"profileKey: {key}",
+        *([f"telemetrySeconds: {telemetry_seconds:g}"] if telemetry_seconds else []),
+        f'mqtt: {{url: "mqtt://127.0.0.1:{port}"}}',
+        "gpio:", "  chip: gpiochip0", "  sensors: [{id: a, line: 17}]",
+        "pwm: {chip: 0, channel: 0}", ""])
+
+
 def flow(mapping: dict) -> str:
     """A YAML flow mapping, `{a: 1, b: x}`, of simple values in the given order."""
     return "{" + ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in mapping.items()) + "}"

@@ -51,7 +51,8 @@ public enum AtomicFile {
 
     /// fsync of the directory holding `path`, so that a rename or unlink in it survives a power cut.
     private static func syncDirectory(of path: String) throws {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+        // The part before the last "/": "" (this directory) for a bare name, "/" for a file in the root.
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ""
         let dir = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return }
         defer { close(dir) }
